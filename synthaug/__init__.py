@@ -1,0 +1,39 @@
+"""synthaug: synthetic data augmentation with privacy.
+
+Importing this package is cheap: torch and the networks load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ColumnSpec": "synthaug.schema",
+    "TableSchema": "synthaug.schema",
+    "infer_schema": "synthaug.schema",
+    "TabularTransformer": "synthaug.transform",
+    "CTGANSynthesizer": "synthaug.synthesizers.ctgan",
+    "get_synthesizer": "synthaug.synthesizers.registry",
+    "available_synthesizers": "synthaug.synthesizers.registry",
+    "load": "synthaug.persistence",
+    "read_table": "synthaug.io",
+    "write_table": "synthaug.io",
+    "load_dataset": "synthaug.datasets",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'synthaug' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

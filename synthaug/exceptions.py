@@ -1,0 +1,32 @@
+"""Exceptions raised by synthaug.
+
+Every error subclasses :class:`SynthaugError`; the ones about user input also
+subclass :class:`ValueError` so that scikit-learn style ``except ValueError``
+handling keeps working.
+"""
+
+from __future__ import annotations
+
+
+class SynthaugError(Exception):
+    """Base class of all synthaug errors."""
+
+
+class DataValidationError(SynthaugError, ValueError):
+    """The data given to ``fit``, ``transform`` or ``sample`` is unusable."""
+
+
+class SchemaError(SynthaugError, ValueError):
+    """A schema or column specification is invalid or does not match the data."""
+
+
+class ConditionError(SynthaugError, ValueError):
+    """A sampling condition names an unknown column or an unseen value."""
+
+
+class ModelFileError(SynthaugError, ValueError):
+    """A saved model file is missing, corrupt or not a synthaug model."""
+
+
+class DataFileError(SynthaugError, ValueError):
+    """An input or output data file cannot be read or written."""

@@ -1,0 +1,310 @@
+"""Common machinery of the tabular synthesizers: input handling, conditions, output container.
+
+A synthesizer learns a distribution with ``fit(X, y=None)`` and draws from it
+with ``sample(n_samples, *, y=None, conditions=None, random_state=None)``.
+``sample`` returns the container ``fit`` received: a DataFrame with the same
+columns and dtypes, or an array; with ``y`` given to ``fit`` it returns ``(X, y)``.
+
+Subclasses implement ``_fit_encoded``, ``_sample_encoded``, ``_network_state``
+and ``_restore_networks``; everything else (validation, schema, transformer,
+conditions, persistence hooks, random streams) lives here.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import ConditionError, DataValidationError
+from ..schema import TableSchema
+from ..transform.tabular import TabularTransformer, as_frame
+
+NO_GUARANTEE = {
+    "guarantee": "none",
+    "epsilon": None,
+    "delta": None,
+    "covers": [],
+    "note": "trained without differential privacy: there is no formal privacy guarantee",
+}
+
+DEFAULT_TARGET_NAME = "target"
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` means CUDA when available, else CPU."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available")
+    return resolved
+
+
+def check_n_samples(n_samples: Any) -> int:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    if n_samples <= 0:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
+    return int(n_samples)
+
+
+def torch_generator(seed: int, device: torch.device) -> torch.Generator:
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
+
+
+def check_conditions(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> None:
+    """Fail early (before training) if a condition names an unknown column or a value absent from ``frame``."""
+    columns = [str(c) for c in frame.columns]
+    for column, value in conditions.items():
+        if str(column) not in columns:
+            raise ConditionError(f"condition on unknown column {column!r}; columns are {columns}")
+        present = frame.iloc[:, columns.index(str(column))].dropna()
+        seen = {str(v) for v in present.unique()}
+        values = [value] if np.ndim(value) == 0 else list(value)
+        unseen = sorted({str(v) for v in values} - seen)
+        if unseen:
+            raise ConditionError(
+                f"condition {column}={unseen[:5]}: value not present in the data; seen values: {sorted(seen)[:20]}"
+            )
+
+
+def _match_text(values: pd.Series, categories: list[Any]) -> pd.Series:
+    """Map text values (e.g. from a command line) onto non-text categories by their string form."""
+    uniques = pd.unique(values)
+    if not all(isinstance(v, str) for v in uniques):
+        return values
+    by_text = {str(c): c for c in categories}
+    known = {c for c in categories if isinstance(c, str)}
+    mapping = {v: (v if v in known else by_text.get(v, v)) for v in uniques}
+    return values.map(mapping)
+
+
+class BaseSynthesizer(BaseEstimator):
+    """Base class of tabular synthesizers (see module docstring)."""
+
+    model_name: ClassVar[str] = ""
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def _check_params(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
+        raise NotImplementedError
+
+    def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def _network_state(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def _restore_networks(self, tensors: Mapping[str, torch.Tensor], state: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None) -> "BaseSynthesizer":
+        """Learn the distribution of ``X`` (and of ``y`` jointly, when given)."""
+        self._check_params()
+        frame = self._input_frame(X, y)
+        rng = check_random_state(self.random_state)
+        self.device_ = resolve_device(getattr(self, "device", "cpu"))
+        transformer = TabularTransformer(
+            schema=getattr(self, "schema", None),
+            max_modes=getattr(self, "max_modes", 10),
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        self.transformer_ = transformer.fit(frame)
+        self.schema_ = self.transformer_.schema_
+        data = self.transformer_.transform(frame)
+        self._fit_encoded(data, rng)
+        self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
+        self.privacy_spent_ = dict(NO_GUARANTEE)
+        return self
+
+    def _input_frame(self, X: Any, y: Any) -> pd.DataFrame:
+        """Record the input container and return one DataFrame holding X (and y)."""
+        if X is None:
+            raise DataValidationError("X is None; fit needs a table")
+        if isinstance(X, pd.DataFrame) and X.shape[0] == 0:
+            raise DataValidationError("the table has no rows")
+        if isinstance(X, pd.DataFrame) and X.shape[1] == 0:
+            raise DataValidationError("the table has no columns")
+        frame, is_frame = as_frame(X)
+        self.input_kind_ = "dataframe" if is_frame else "ndarray"
+        self.columns_ = list(X.columns) if is_frame else list(frame.columns)
+        self.n_features_in_ = frame.shape[1]
+        if is_frame:
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.target_column_ = None
+        self.target_kind_ = None
+        if y is not None:
+            y_series = pd.Series(y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y))
+            if y_series.ndim != 1 or len(y_series) != len(frame):
+                raise DataValidationError(f"y must be 1-D with {len(frame)} entries, got shape {np.shape(y)}")
+            if y_series.isna().any():
+                raise DataValidationError("y contains missing values")
+            name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else DEFAULT_TARGET_NAME
+            while name in frame.columns:
+                name = f"_{name}"
+            self.target_column_ = name
+            self.target_kind_ = "series" if isinstance(y, pd.Series) else "ndarray"
+            self.target_name_ = y.name if isinstance(y, pd.Series) else None
+            frame[name] = y_series.to_numpy()
+            schema = getattr(self, "schema", None)
+            if schema is not None and name not in (schema.names if isinstance(schema, TableSchema) else []):
+                raise DataValidationError("a schema given with y must declare the target column too")
+        return frame
+
+    # ------------------------------------------------------------------ sample
+    def sample(
+        self,
+        n_samples: int,
+        *,
+        y: Any = None,
+        conditions: Mapping[str, Any] | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> Any:
+        """Draw ``n_samples`` synthetic rows.
+
+        Args:
+            n_samples: number of rows.
+            y: class label(s) to condition on (a scalar, or one per row); needs ``fit(X, y)``.
+            conditions: ``{column: value}`` (a scalar, or one value per row) for categorical or
+                boolean columns. Every returned row satisfies every condition exactly.
+            random_state: seed for this call; without it, successive calls continue one
+                reproducible stream started by ``fit``'s ``random_state``.
+        """
+        check_is_fitted(self, "transformer_")
+        n = check_n_samples(n_samples)
+        cond_codes = self._condition_codes(n, y, conditions)
+        if random_state is None:
+            generator = self._sampling_generator_
+        else:
+            seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+            generator = torch_generator(seed, self.device_)
+        encoded = self._sample_encoded(n, cond_codes, generator)
+        frame = self.transformer_.inverse_transform(encoded)
+        return self._output(frame)
+
+    def _condition_codes(self, n: int, y: Any, conditions: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
+        requested: dict[str, Any] = {}
+        if conditions:
+            if not isinstance(conditions, Mapping):
+                raise ConditionError(f"conditions must be a mapping of column to value, got {type(conditions).__name__}")
+            for key, value in conditions.items():
+                requested[str(key)] = value
+        if y is not None:
+            if self.target_column_ is None:
+                raise ConditionError("sample(y=...) needs a synthesizer fitted with fit(X, y)")
+            requested[self.target_column_] = y
+        codes: dict[str, np.ndarray] = {}
+        for column, value in requested.items():
+            if column not in self.schema_:
+                raise ConditionError(f"condition on unknown column {column!r}; columns are {self.schema_.names}")
+            spec = self.schema_[column]
+            if not spec.is_discrete:
+                raise ConditionError(
+                    f"condition on {spec.kind} column {column!r}: only categorical and boolean columns can be conditioned on"
+                )
+            values = pd.Series(np.full(n, value, dtype=object) if np.ndim(value) == 0 else np.asarray(value, dtype=object))
+            if len(values) != n:
+                raise ConditionError(f"condition on {column!r} gives {len(values)} values for {n} rows")
+            if isinstance(value, pd.Series):
+                values = pd.Series(value.to_numpy(dtype=object))
+            encoder = self.transformer_.encoder(column)
+            values = _match_text(values, encoder.categories)
+            try:
+                codes[column] = encoder.codes(values.infer_objects())
+            except DataValidationError as exc:
+                raise ConditionError(
+                    f"condition {column}={pd.unique(values)[:5].tolist()}: value not seen in fit; "
+                    f"allowed values are {encoder.categories[:20]}"
+                ) from exc
+        return codes
+
+    def _output(self, frame: pd.DataFrame) -> Any:
+        X = frame
+        y = None
+        if self.target_column_ is not None:
+            y = X[self.target_column_]
+            X = X.drop(columns=[self.target_column_])
+            y = y.rename(self.target_name_) if self.target_kind_ == "series" else y.to_numpy()
+        if self.input_kind_ == "dataframe":
+            X = X.copy()
+            X.columns = self.columns_
+        else:
+            X = X.to_numpy()
+        return (X, y) if self.target_column_ is not None else X
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> str:
+        """Save weights and JSON metadata to ``path`` (written atomically); returns the path."""
+        from ..persistence import save_model
+
+        return save_model(self, path)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        check_is_fitted(self, "transformer_")
+        state = {
+            "transformer": self.transformer_.to_state(),
+            "input_kind": self.input_kind_,
+            "columns": [c.item() if isinstance(c, np.generic) else c for c in self.columns_],
+            "target_column": self.target_column_,
+            "target_kind": self.target_kind_,
+            "target_name": getattr(self, "target_name_", None),
+            "privacy_spent": self.privacy_spent_,
+            "history": getattr(self, "history_", []),
+            **self._extra_state(),
+        }
+        tensors = dict(self._network_state())
+        tensors["sampling_generator_state"] = self._sampling_generator_.get_state()
+        return state, tensors
+
+    def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+        self.device_ = resolve_device(getattr(self, "device", "cpu"))
+        self.transformer_ = TabularTransformer.from_state(state["transformer"])
+        self.schema_ = self.transformer_.schema_
+        self.input_kind_ = state["input_kind"]
+        self.columns_ = list(state["columns"])
+        self.n_features_in_ = len(self.columns_)
+        if self.input_kind_ == "dataframe":
+            self.feature_names_in_ = np.asarray([str(c) for c in self.columns_], dtype=object)
+        self.target_column_ = state["target_column"]
+        self.target_kind_ = state["target_kind"]
+        self.target_name_ = state.get("target_name")
+        self.privacy_spent_ = dict(state["privacy_spent"])
+        self.history_ = list(state.get("history", []))
+        self._restore_networks(tensors, state)
+        generator = torch.Generator(device=self.device_)
+        generator.set_state(tensors["sampling_generator_state"])
+        self._sampling_generator_ = generator
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if "_sampling_generator_" in state:
+            state["_sampling_generator_"] = state["_sampling_generator_"].get_state()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        generator_state = state.get("_sampling_generator_")
+        self.__dict__.update(state)
+        if isinstance(generator_state, torch.Tensor):
+            generator = torch.Generator(device=self.device_)
+            generator.set_state(generator_state)
+            self._sampling_generator_ = generator

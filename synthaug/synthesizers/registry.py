@@ -1,0 +1,34 @@
+"""Explicit name -> class registry of synthesizers (no plugin discovery, no file globbing)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# name -> "module:Class"; imported lazily so that `import synthaug` stays cheap
+_SYNTHESIZERS: dict[str, str] = {
+    "ctgan": "synthaug.synthesizers.ctgan:CTGANSynthesizer",
+}
+
+
+def available_synthesizers() -> list[str]:
+    """Names accepted by :func:`get_synthesizer` and the CLI's ``--model``."""
+    return sorted(_SYNTHESIZERS)
+
+
+def synthesizer_class(name: str) -> type:
+    try:
+        target = _SYNTHESIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown synthesizer {name!r}; available: {', '.join(available_synthesizers())}") from None
+    module, cls = target.split(":")
+    return getattr(import_module(module), cls)
+
+
+def get_synthesizer(name: str, **params: Any):
+    """A new, unfitted synthesizer by name, e.g. ``get_synthesizer("ctgan", epochs=50)``."""
+    cls = synthesizer_class(name)
+    unknown = set(params) - set(cls._get_param_names())
+    if unknown:
+        raise ValueError(f"{name}: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(cls._get_param_names())}")
+    return cls(**params)

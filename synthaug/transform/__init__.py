@@ -1,0 +1,7 @@
+"""Reversible encodings of tables (and, later, images) for generative networks."""
+
+from .columns import CategoryEncoder, ModeEncoder
+from .spans import Span, span_offsets
+from .tabular import TabularTransformer
+
+__all__ = ["TabularTransformer", "Span", "span_offsets", "ModeEncoder", "CategoryEncoder"]

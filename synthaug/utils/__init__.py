@@ -1,0 +1,1 @@
+"""Utilities: the shared synthesizer contract (estimator_checks)."""

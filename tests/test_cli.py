@@ -1,0 +1,98 @@
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from synthaug.cli import main
+
+
+@pytest.fixture
+def csv(tmp_path, mixed_frame):
+    path = tmp_path / "in.csv"
+    mixed_frame.to_csv(path, index=False)
+    return path
+
+
+def test_synthesize_with_condition_and_model(csv, tmp_path, capsys):
+    out, model = tmp_path / "out.csv", tmp_path / "model.synthaug"
+    code = main(
+        [
+            "synthesize", str(csv), "-o", str(out), "--epochs", "2", "--batch-size", "100", "--rows", "40",
+            "--seed", "1", "--condition", "group=b", "--save-model", str(model), "-q",
+        ]
+    )
+    assert code == 0
+    frame = pd.read_csv(out)
+    assert len(frame) == 40 and (frame["group"] == "b").all()
+    assert "wrote 40 synthetic rows" in capsys.readouterr().out
+    assert main(["sample", str(model), "-o", str(tmp_path / "more.parquet"), "--rows", "5", "--seed", "2"]) == 0
+    assert len(pd.read_parquet(tmp_path / "more.parquet")) == 5
+
+
+def test_rows_default_to_input_size(csv, tmp_path):
+    out = tmp_path / "out.csv"
+    assert main(["synthesize", str(csv), "-o", str(out), "--epochs", "1", "--batch-size", "100", "-q"]) == 0
+    assert len(pd.read_csv(out)) == len(pd.read_csv(csv))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--condition", "nope=1"], "unknown column 'nope'"),
+        (["--condition", "group=zebra"], "value not present"),
+        (["--condition", "group"], "COLUMN=VALUE"),
+        (["--rows", "0"], "n_samples"),
+        (["--batch-size", "105"], "multiple of pac"),
+        (["--model", "gpt"], "unknown synthesizer"),
+    ],
+)
+def test_bad_arguments_exit_2(csv, tmp_path, capsys, args, message):
+    code = main(["synthesize", str(csv), "-o", str(tmp_path / "o.csv"), "--epochs", "1", "-q", *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_files_exit_2(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header = tmp_path / "header.csv"
+    header.write_text("a,b\n")
+    allnan = tmp_path / "allnan.csv"
+    allnan.write_text("a,b\n1,\n2,\n")
+    for path, message in (
+        (tmp_path / "missing.csv", "does not exist"),
+        (empty, "is empty"),
+        (header, "header but no rows"),
+        (allnan, "'b' is entirely missing"),
+    ):
+        assert main(["synthesize", str(path), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_never_overwrites_input_or_existing_output(csv, tmp_path, capsys):
+    before = csv.read_bytes()
+    assert main(["synthesize", str(csv), "-o", str(csv), "--epochs", "1", "-q"]) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert csv.read_bytes() == before
+    existing = tmp_path / "exists.csv"
+    existing.write_text("keep")
+    assert main(["synthesize", str(csv), "-o", str(existing), "--epochs", "1", "-q"]) == 2
+    assert existing.read_text() == "keep"
+
+
+def test_corrupt_model_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.synthaug"
+    bad.write_text("not a model")
+    assert main(["sample", str(bad), "-o", str(tmp_path / "o.csv"), "--rows", "3"]) == 2
+    assert "not a synthaug model file" in capsys.readouterr().err
+
+
+def test_console_script_demo(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "synthaug.cli", "demo", "--dataset", "iris", "--epochs", "2", "--output-dir", str(tmp_path), "-q"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote 150 synthetic rows" in result.stdout
+    assert len(pd.read_csv(tmp_path / "iris_synthetic.csv")) == 150

@@ -1,0 +1,16 @@
+"""Every synthesizer passes the shared contract; a new one joins by adding one line below."""
+
+import pytest
+
+from synthaug.synthesizers import CTGANSynthesizer
+from synthaug.utils.estimator_checks import synthesizer_checks
+
+SYNTHESIZERS = [
+    CTGANSynthesizer(epochs=60, batch_size=120, pac=10, random_state=0),
+]
+
+
+@pytest.mark.parametrize("estimator", SYNTHESIZERS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("check", synthesizer_checks(), ids=lambda c: c.__name__)
+def test_synthesizer_contract(estimator, check):
+    check(estimator)
