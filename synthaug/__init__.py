@@ -16,6 +16,7 @@ _LAZY = {
     "infer_schema": "synthaug.schema",
     "TabularTransformer": "synthaug.transform",
     "CTGANSynthesizer": "synthaug.synthesizers.ctgan",
+    "TVAESynthesizer": "synthaug.synthesizers.tvae",
     "get_synthesizer": "synthaug.synthesizers.registry",
     "available_synthesizers": "synthaug.synthesizers.registry",
     "load": "synthaug.persistence",

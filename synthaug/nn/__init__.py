@@ -1,14 +1,17 @@
 """Plain ``nn.Module`` building blocks shared by the synthesizers."""
 
-from .blocks import ResidualBlock, SeededDropout, leaky_mlp
-from .heads import SpanActivation, segment_ids, segment_log_softmax
+from .blocks import LearntScale, ResidualBlock, SeededDropout, leaky_mlp, relu_mlp
+from .heads import SpanActivation, SpanLikelihood, segment_ids, segment_log_softmax
 from .init import build, init_parameters
 
 __all__ = [
     "ResidualBlock",
     "SeededDropout",
     "leaky_mlp",
+    "relu_mlp",
+    "LearntScale",
     "SpanActivation",
+    "SpanLikelihood",
     "segment_ids",
     "segment_log_softmax",
     "build",

@@ -56,3 +56,28 @@ def leaky_mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, dropout: float
         dim = width
     layers.append(nn.Linear(dim, out_dim))
     return nn.Sequential(*layers)
+
+
+def relu_mlp(in_dim: int, hidden: tuple[int, ...]) -> tuple[nn.Sequential, int]:
+    """``[Linear -> ReLU] * len(hidden)``; returns the module and its output width."""
+    layers: list[nn.Module] = []
+    dim = in_dim
+    for width in hidden:
+        layers += [nn.Linear(dim, width), nn.ReLU()]
+        dim = width
+    return nn.Sequential(*layers), dim
+
+
+class LearntScale(nn.Module):
+    """A learnt per-feature log-scale, computed as a bias-free linear map of a constant.
+
+    Written as a layer applied to every row (rather than a bare ``nn.Parameter``) so
+    that per-sample-gradient tools such as Opacus can privatise it like any ``Linear``.
+    """
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(1, n_features, bias=False)
+
+    def forward(self, like: torch.Tensor) -> torch.Tensor:
+        return self.proj(like.new_ones((like.shape[0], 1)))

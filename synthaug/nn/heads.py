@@ -66,3 +66,37 @@ class SpanActivation(nn.Module):
             out[:, self.soft_idx] = probs
         return out
 
+
+
+class SpanLikelihood(nn.Module):
+    """Per-row negative log-likelihood of encoded rows under a decoder's output.
+
+    ``tanh`` features: Gaussian around ``tanh(raw)`` with a learnt scale (clamped to
+    [0.01, 1]); ``softmax`` spans: categorical cross-entropy.
+    """
+
+    min_scale, max_scale = 0.01, 1.0
+
+    def __init__(self, spans: list[Span]) -> None:
+        super().__init__()
+        tanh_idx, _ = segment_ids(spans, "tanh")
+        soft_idx, soft_seg = segment_ids(spans, "softmax")
+        self.n_tanh = int(tanh_idx.numel())
+        self.n_seg = int(soft_seg.max()) + 1 if soft_seg.numel() else 0
+        self.register_buffer("tanh_idx", tanh_idx, persistent=False)
+        self.register_buffer("soft_idx", soft_idx, persistent=False)
+        self.register_buffer("soft_seg", soft_seg, persistent=False)
+
+    def scale(self, log_scale: torch.Tensor) -> torch.Tensor:
+        return log_scale.exp().clamp(self.min_scale, self.max_scale)
+
+    def forward(self, raw: torch.Tensor, target: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
+        nll = raw.new_zeros(raw.shape[0])
+        if self.n_tanh:
+            scale = self.scale(log_scale)
+            diff = target[:, self.tanh_idx] - torch.tanh(raw[:, self.tanh_idx])
+            nll = nll + (diff**2 / (2 * scale**2) + torch.log(scale)).sum(dim=1)
+        if self.n_seg:
+            logp = segment_log_softmax(raw[:, self.soft_idx], self.soft_seg, self.n_seg)
+            nll = nll - (target[:, self.soft_idx] * logp).sum(dim=1)
+        return nll

@@ -3,5 +3,6 @@
 from .base import BaseSynthesizer
 from .ctgan import CTGANSynthesizer
 from .registry import available_synthesizers, get_synthesizer
+from .tvae import TVAESynthesizer
 
-__all__ = ["BaseSynthesizer", "CTGANSynthesizer", "available_synthesizers", "get_synthesizer"]
+__all__ = ["BaseSynthesizer", "CTGANSynthesizer", "TVAESynthesizer", "available_synthesizers", "get_synthesizer"]

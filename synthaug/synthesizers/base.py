@@ -60,6 +60,33 @@ def check_n_samples(n_samples: Any) -> int:
     return int(n_samples)
 
 
+def check_positive_ints(owner: Any, names: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` naming the first parameter of ``owner`` that is not a positive integer."""
+    for name in names:
+        value = getattr(owner, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_layer_widths(owner: Any, names: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` unless each named parameter is a sequence of positive integers."""
+    for name in names:
+        dims = getattr(owner, name)
+        try:
+            ok = all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims)
+        except TypeError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{name} must be a sequence of positive integers, got {dims!r}")
+
+
+def check_positive_floats(owner: Any, names: tuple[str, ...]) -> None:
+    for name in names:
+        value = getattr(owner, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
 def torch_generator(seed: int, device: torch.device) -> torch.Generator:
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))

@@ -9,16 +9,16 @@ and written into the output, so every row satisfies it with no rejection loop.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..exceptions import ModelFileError
-from ..nn import ResidualBlock, SpanActivation, build, leaky_mlp, segment_ids
-from ..training import AdversarialConfig, ConditionHead, ConditionSampler, train_conditional_wgan
-from .base import BaseSynthesizer, torch_generator
+from ..nn import ResidualBlock, SpanActivation, build, leaky_mlp
+from ..training import AdversarialConfig, ConditionSampler, train_conditional_wgan
+from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints, torch_generator
+from .conditioning import ConditionalDecoding, ConditionLayout
 
 
 class SynthesisNet(nn.Module):
@@ -49,7 +49,7 @@ class CriticNet(nn.Module):
         return self.mlp(packed)
 
 
-class CTGANSynthesizer(BaseSynthesizer):
+class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
     """Conditional GAN for mixed-type tables.
 
     Parameters:
@@ -73,6 +73,7 @@ class CTGANSynthesizer(BaseSynthesizer):
     """
 
     model_name = "ctgan"
+    network_attributes = ("synthesis_net_", "critic_net_")
 
     def __init__(
         self,
@@ -117,49 +118,27 @@ class CTGANSynthesizer(BaseSynthesizer):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        for name in ("epochs", "batch_size", "pac", "embedding_dim", "discriminator_steps", "max_modes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, ("epochs", "batch_size", "pac", "embedding_dim", "discriminator_steps", "max_modes"))
+        check_layer_widths(self, ("generator_dim", "discriminator_dim"))
+        check_positive_floats(self, ("generator_lr", "discriminator_lr"))
         if self.batch_size % self.pac != 0:
             raise ValueError(
                 f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}); "
                 f"try batch_size={max(self.pac, self.batch_size // self.pac * self.pac)}"
             )
-        for name in ("generator_dim", "discriminator_dim"):
-            dims = getattr(self, name)
-            if not all(isinstance(d, (int, np.integer)) and d > 0 for d in dims):
-                raise ValueError(f"{name} must be a sequence of positive integers, got {dims!r}")
-        for name in ("generator_lr", "discriminator_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> None:
-        """Networks' shapes and the condition layout, from the fitted transformer."""
-        spans = self.transformer_.spans_
-        self._discrete_columns = [s.name for s in self.schema_ if s.is_discrete]
-        self._cond_slots = [self.transformer_.encoder(c).n_slots for c in self._discrete_columns]
-        self._cond_dim = int(sum(self._cond_slots))
-        feature_idx = [
-            idx
-            for c in self._discrete_columns
-            for idx in range(*self.transformer_.column_offsets_[c])
-        ]
-        segments = [j for j, k in enumerate(self._cond_slots) for _ in range(k)]
-        self._head = ConditionHead(
-            torch.tensor(feature_idx, dtype=torch.long, device=self.device_),
-            torch.tensor(segments, dtype=torch.long, device=self.device_),
-            len(self._discrete_columns),
-        )
-        self._activation = SpanActivation(spans).to(self.device_)
+        """Condition layout and output head, from the fitted transformer."""
+        self.layout_ = ConditionLayout(self.transformer_, self.device_)
+        self._activation = SpanActivation(self.transformer_.spans_).to(self.device_)
 
     def _build_networks(self, generator: torch.Generator) -> None:
         data_dim = self.transformer_.output_dim_
-        in_dim = self.embedding_dim + self._cond_dim
+        in_dim = self.embedding_dim + self.layout_.dim
         self.synthesis_net_ = build(lambda: SynthesisNet(in_dim, self.generator_dim, data_dim), self.device_, generator)
         self.critic_net_ = build(
-            lambda: CriticNet(data_dim + self._cond_dim, self.discriminator_dim, self.pac), self.device_, generator
+            lambda: CriticNet(data_dim + self.layout_.dim, self.discriminator_dim, self.pac), self.device_, generator
         )
 
     # ------------------------------------------------------------------ fit
@@ -167,9 +146,8 @@ class CTGANSynthesizer(BaseSynthesizer):
         self._layout()
         generator = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
         self._build_networks(generator)
-        codes = self._discrete_codes(data)
         self.conditions_ = ConditionSampler.from_codes(
-            codes, self._cond_slots, log_frequency=self.log_frequency, device=self.device_
+            self.layout_.codes(data), self.layout_.slots, log_frequency=self.log_frequency, device=self.device_
         )
         tensor = torch.as_tensor(data, dtype=torch.float32, device=self.device_)
         config = AdversarialConfig(
@@ -190,7 +168,7 @@ class CTGANSynthesizer(BaseSynthesizer):
             self._activation,
             tensor,
             self.conditions_,
-            self._head,
+            self.layout_.head,
             config,
             generator,
             verbose=self.verbose,
@@ -198,64 +176,13 @@ class CTGANSynthesizer(BaseSynthesizer):
         self.synthesis_net_.eval()
         self.critic_net_.eval()
 
-    def _discrete_codes(self, data: np.ndarray) -> np.ndarray:
-        """Slot index of every discrete value, read off the encoded one-hot blocks."""
-        columns = []
-        for column in self._discrete_columns:
-            start, stop = self.transformer_.column_offsets_[column]
-            columns.append(np.argmax(data[:, start:stop], axis=1))
-        return np.stack(columns, axis=1) if columns else np.zeros((data.shape[0], 0), dtype=np.int64)
-
     # ------------------------------------------------------------------ sample
-    @torch.no_grad()
-    def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:
+    def _eval(self) -> None:
         self.synthesis_net_.eval()
-        chunks = []
-        chunk_size = max(self.batch_size, 8192)
-        for start in range(0, n_samples, chunk_size):  # chunks bound memory; rows are vectorised
-            stop = min(n_samples, start + chunk_size)
-            m = stop - start
-            if conditions:
-                cond = torch.zeros((m, self._cond_dim), device=self.device_)
-                offsets = np.concatenate([[0], np.cumsum(self._cond_slots)[:-1]]).astype(int)
-                rows = torch.arange(m, device=self.device_)
-                for column, codes in conditions.items():
-                    j = self._discrete_columns.index(column)
-                    code = torch.as_tensor(codes[start:stop], device=self.device_)
-                    cond[rows, int(offsets[j]) + code] = 1.0
-            else:
-                cond = self.conditions_.sample_original(m, generator)
-            z = torch.randn((m, self.embedding_dim), generator=generator, device=self.device_)
-            out = self._activation(self.synthesis_net_(torch.cat([z, cond], dim=1)), generator)
-            for column, codes in conditions.items():  # write the requested categories exactly
-                first, last = self.transformer_.column_offsets_[column]
-                block = torch.zeros((m, last - first), device=self.device_)
-                block[torch.arange(m, device=self.device_), torch.as_tensor(codes[start:stop], device=self.device_)] = 1.0
-                out[:, first:last] = block
-            chunks.append(out.cpu())
-        return torch.cat(chunks).numpy()
 
-    # ------------------------------------------------------------------ persistence
-    def _network_state(self) -> dict[str, torch.Tensor]:
-        tensors = {f"synthesis_net.{k}": v.cpu() for k, v in self.synthesis_net_.state_dict().items()}
-        tensors.update({f"critic_net.{k}": v.cpu() for k, v in self.critic_net_.state_dict().items()})
-        tensors["condition_counts"] = self.conditions_.counts.cpu()
-        return tensors
-
-    def _restore_networks(self, tensors: Mapping[str, torch.Tensor], state: Mapping[str, Any]) -> None:
-        self._check_params()
-        self._layout()
-        self._build_networks(torch_generator(0, self.device_))
-        for prefix, net in (("synthesis_net.", self.synthesis_net_), ("critic_net.", self.critic_net_)):
-            sub = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            try:
-                net.load_state_dict(sub)
-            except RuntimeError as exc:
-                raise ModelFileError(f"model weights do not match the saved settings: {exc}") from exc
-            net.eval()
-        self.conditions_ = ConditionSampler(
-            tensors["condition_counts"].numpy(), self._cond_slots, log_frequency=self.log_frequency, device=self.device_
-        )
+    def _generate(self, cond: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        z = torch.randn((cond.shape[0], self.embedding_dim), generator=generator, device=self.device_)
+        return self._activation(self.synthesis_net_(torch.cat([z, cond], dim=1)), generator)
 
 
-__all__ = ["CTGANSynthesizer", "SynthesisNet", "CriticNet", "segment_ids"]
+__all__ = ["CTGANSynthesizer", "SynthesisNet", "CriticNet"]

@@ -8,6 +8,7 @@ from typing import Any
 # name -> "module:Class"; imported lazily so that `import synthaug` stays cheap
 _SYNTHESIZERS: dict[str, str] = {
     "ctgan": "synthaug.synthesizers.ctgan:CTGANSynthesizer",
+    "tvae": "synthaug.synthesizers.tvae:TVAESynthesizer",
 }
 
 

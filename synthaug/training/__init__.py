@@ -2,5 +2,17 @@
 
 from .adversarial import AdversarialConfig, ConditionHead, gradient_penalty, train_conditional_wgan
 from .conditional import ConditionSampler
+from .likelihood import VAEConfig, train_conditional_vae, vae_loss
+from .optim import make_adam
 
-__all__ = ["AdversarialConfig", "ConditionHead", "ConditionSampler", "gradient_penalty", "train_conditional_wgan"]
+__all__ = [
+    "AdversarialConfig",
+    "ConditionHead",
+    "ConditionSampler",
+    "VAEConfig",
+    "gradient_penalty",
+    "make_adam",
+    "train_conditional_vae",
+    "train_conditional_wgan",
+    "vae_loss",
+]

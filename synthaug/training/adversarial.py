@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from ..nn.heads import SpanActivation, segment_log_softmax
 from .conditional import ConditionSampler
+from .optim import make_adam
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,15 @@ def train_conditional_wgan(
 
     Each step draws conditions by training-by-sampling with matching real rows,
     updates the critic ``discriminator_steps`` times (Wasserstein loss plus a
-    gradient penalty), then the synthesis net (adversarial loss plus the
-    condition cross-entropy). Returns the per-epoch mean losses.
+    gradient penalty), then the synthesis net (adversarial loss against the
+    updated critic plus the condition cross-entropy) on the last critic step's
+    fake batch. Returns the per-epoch mean losses.
     """
     device = data.device
     n_rows = data.shape[0]
     bs, pac, emb = config.batch_size, config.pac, config.embedding_dim
-    opt_g = torch.optim.Adam(synthesis_net.parameters(), lr=config.generator_lr, betas=config.betas, weight_decay=config.generator_decay)
-    opt_d = torch.optim.Adam(critic_net.parameters(), lr=config.discriminator_lr, betas=config.betas, weight_decay=config.discriminator_decay)
+    opt_g = make_adam(synthesis_net.parameters(), lr=config.generator_lr, betas=config.betas, weight_decay=config.generator_decay)
+    opt_d = make_adam(critic_net.parameters(), lr=config.discriminator_lr, betas=config.betas, weight_decay=config.discriminator_decay)
     steps = max(1, n_rows // bs)
     history: list[dict] = []
     synthesis_net.train()
@@ -96,23 +98,28 @@ def train_conditional_wgan(
         sum_d = torch.zeros((), device=device)
         sum_g = torch.zeros((), device=device)
         for _ in range(steps):
-            for _ in range(config.discriminator_steps):
+            for d_step in range(config.discriminator_steps):
                 cond, rows = conditions.sample_train(bs, generator)
                 z = torch.randn((bs, emb), generator=generator, device=device)
-                with torch.no_grad():
-                    fake = activation(synthesis_net(torch.cat([z, cond], dim=1)), generator)
+                if d_step == config.discriminator_steps - 1:
+                    # the last critic step's fake batch also serves the synthesis-net step
+                    # (one forward pass instead of two, as in PyTorch's DCGAN example)
+                    raw = synthesis_net(torch.cat([z, cond], dim=1))
+                    fake_rows = activation(raw, generator)
+                    fake = torch.cat([fake_rows.detach(), cond], dim=1)
+                else:
+                    with torch.no_grad():
+                        fake = torch.cat([activation(synthesis_net(torch.cat([z, cond], dim=1)), generator), cond], dim=1)
                 real = torch.cat([data[rows], cond], dim=1)
-                fake = torch.cat([fake, cond], dim=1)
-                loss_d = critic_net(packed(fake)).mean() - critic_net(packed(real)).mean()
+                # one critic pass over fake and real packs together (packs never mix: bs % pac == 0)
+                scores = critic_net(packed(torch.cat([fake, real], dim=0)))
+                loss_d = scores[: bs // pac].mean() - scores[bs // pac :].mean()
                 penalty = gradient_penalty(critic_net, real, fake, pac, generator)
                 opt_d.zero_grad(set_to_none=True)
                 (loss_d + config.gp_weight * penalty).backward()
                 opt_d.step()
-            cond = conditions.sample_train(bs, generator)[0]
-            z = torch.randn((bs, emb), generator=generator, device=device)
-            raw = synthesis_net(torch.cat([z, cond], dim=1))
-            fake = torch.cat([activation(raw, generator), cond], dim=1)
             critic_net.requires_grad_(False)
+            fake = torch.cat([fake_rows, cond], dim=1)
             loss_g = -critic_net(packed(fake)).mean() + head.loss(raw, cond)
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()

@@ -105,3 +105,13 @@ class ConditionSampler:
             return torch.zeros((batch, 0), device=self.device, dtype=dtype)
         col, cat = self._draw(batch, self.empirical_cdf, generator)
         return self.one_hot(col, cat, dtype)
+
+    def own_conditions(self, codes: torch.Tensor, generator: torch.Generator, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """For each row of ``codes`` (its slot per discrete column), the one-hot condition of one
+        uniformly chosen discrete column, read off the row itself."""
+        batch = codes.shape[0]
+        if self.n_discrete == 0:
+            return torch.zeros((batch, 0), device=self.device, dtype=dtype)
+        col = torch.randint(self.n_discrete, (batch,), generator=generator, device=self.device)
+        cat = codes[torch.arange(batch, device=self.device), col]
+        return self.one_hot(col, cat, dtype)
