@@ -17,6 +17,7 @@ _LAZY = {
     "TabularTransformer": "synthaug.transform",
     "CTGANSynthesizer": "synthaug.synthesizers.ctgan",
     "TVAESynthesizer": "synthaug.synthesizers.tvae",
+    "FlowSynthesizer": "synthaug.synthesizers.flow",
     "get_synthesizer": "synthaug.synthesizers.registry",
     "available_synthesizers": "synthaug.synthesizers.registry",
     "load": "synthaug.persistence",

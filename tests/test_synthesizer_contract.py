@@ -2,12 +2,13 @@
 
 import pytest
 
-from synthaug.synthesizers import CTGANSynthesizer, TVAESynthesizer
+from synthaug.synthesizers import CTGANSynthesizer, FlowSynthesizer, TVAESynthesizer
 from synthaug.utils.estimator_checks import synthesizer_checks
 
 SYNTHESIZERS = [
     CTGANSynthesizer(epochs=60, batch_size=120, pac=10, random_state=0),
     TVAESynthesizer(epochs=60, batch_size=120, random_state=0),
+    FlowSynthesizer(epochs=40, batch_size=120, n_layers=4, random_state=0),
 ]
 
 

@@ -39,6 +39,9 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
         elif isinstance(sub, nn.Embedding):
             nn.init.normal_(sub.weight, generator=generator)
     for sub in module.modules():
+        post_init = getattr(sub, "post_init", None)
+        if callable(post_init):  # buffers and special initialisations a module sets itself
+            post_init()
         if hasattr(sub, "generator") and isinstance(getattr(sub, "generator"), (torch.Generator, type(None))):
             sub.generator = generator
 

@@ -2,7 +2,8 @@
 
 from .base import BaseSynthesizer
 from .ctgan import CTGANSynthesizer
+from .flow import FlowSynthesizer
 from .registry import available_synthesizers, get_synthesizer
 from .tvae import TVAESynthesizer
 
-__all__ = ["BaseSynthesizer", "CTGANSynthesizer", "TVAESynthesizer", "available_synthesizers", "get_synthesizer"]
+__all__ = ["BaseSynthesizer", "CTGANSynthesizer", "FlowSynthesizer", "TVAESynthesizer", "available_synthesizers", "get_synthesizer"]

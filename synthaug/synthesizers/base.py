@@ -144,6 +144,17 @@ class BaseSynthesizer(BaseEstimator):
     def _extra_state(self) -> dict[str, Any]:
         return {}
 
+    transformer_class: ClassVar[type] = TabularTransformer
+
+    def _make_transformer(self, seed: int) -> Any:
+        """The (unfitted) transformer that encodes rows for the networks."""
+        return TabularTransformer(
+            schema=getattr(self, "schema", None), max_modes=getattr(self, "max_modes", 10), random_state=seed
+        )
+
+    def _encode_training_data(self, frame: pd.DataFrame, rng: np.random.RandomState) -> np.ndarray:
+        return self.transformer_.transform(frame)
+
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> "BaseSynthesizer":
         """Learn the distribution of ``X`` (and of ``y`` jointly, when given)."""
@@ -151,15 +162,9 @@ class BaseSynthesizer(BaseEstimator):
         frame = self._input_frame(X, y)
         rng = check_random_state(self.random_state)
         self.device_ = resolve_device(getattr(self, "device", "cpu"))
-        transformer = TabularTransformer(
-            schema=getattr(self, "schema", None),
-            max_modes=getattr(self, "max_modes", 10),
-            random_state=rng.randint(np.iinfo(np.int32).max),
-        )
-        self.transformer_ = transformer.fit(frame)
+        self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max)).fit(frame)
         self.schema_ = self.transformer_.schema_
-        data = self.transformer_.transform(frame)
-        self._fit_encoded(data, rng)
+        self._fit_encoded(self._encode_training_data(frame, rng), rng)
         self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
         self.privacy_spent_ = dict(NO_GUARANTEE)
         return self
@@ -305,7 +310,7 @@ class BaseSynthesizer(BaseEstimator):
 
     def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
         self.device_ = resolve_device(getattr(self, "device", "cpu"))
-        self.transformer_ = TabularTransformer.from_state(state["transformer"])
+        self.transformer_ = self.transformer_class.from_state(state["transformer"])
         self.schema_ = self.transformer_.schema_
         self.input_kind_ = state["input_kind"]
         self.columns_ = list(state["columns"])

@@ -8,6 +8,7 @@ rejection), and knows where each block sits in the encoded output.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
@@ -16,24 +17,28 @@ import torch
 from ..exceptions import ModelFileError
 from ..training.adversarial import ConditionHead
 from ..training.conditional import ConditionSampler
-from ..transform.tabular import TabularTransformer
 
 
 class ConditionLayout:
-    """Condition-vector layout derived from a fitted :class:`TabularTransformer`."""
+    """Condition-vector layout derived from a fitted transformer (its schema and category encoders)."""
 
-    def __init__(self, transformer: TabularTransformer, device: torch.device) -> None:
+    def __init__(self, transformer: Any, device: torch.device) -> None:
         self.transformer = transformer
         self.device = device
         self.columns = [s.name for s in transformer.schema_ if s.is_discrete]
         self.slots = [transformer.encoder(c).n_slots for c in self.columns]
         self.dim = int(sum(self.slots))
         self.offsets = np.concatenate([[0], np.cumsum(self.slots)[:-1]]).astype(int) if self.slots else np.zeros(0, int)
-        feature_idx = [i for c in self.columns for i in range(*transformer.column_offsets_[c])]
+
+    @cached_property
+    def head(self) -> ConditionHead:
+        """Where each condition slot sits in the encoded output (for the condition loss)."""
+        offsets = self.transformer.column_offsets_
+        feature_idx = [i for c in self.columns for i in range(*offsets[c])]
         segments = [j for j, k in enumerate(self.slots) for _ in range(k)]
-        self.head = ConditionHead(
-            torch.tensor(feature_idx, dtype=torch.long, device=device),
-            torch.tensor(segments, dtype=torch.long, device=device),
+        return ConditionHead(
+            torch.tensor(feature_idx, dtype=torch.long, device=self.device),
+            torch.tensor(segments, dtype=torch.long, device=self.device),
             len(self.columns),
         )
 
@@ -67,17 +72,14 @@ class ConditionLayout:
         return encoded
 
 
-class ConditionalDecoding:
-    """Mixin for synthesizers that decode ``[noise, condition]`` into encoded rows:
-    chunked, vectorised sampling and weight persistence.
+class NetworkPersistence:
+    """Mixin: saves and restores the host's fitted networks and condition counts.
 
-    The host class provides ``layout_`` (:class:`ConditionLayout`), ``conditions_``
-    (a :class:`~synthaug.training.ConditionSampler`), ``network_attributes`` (names of
-    its fitted ``nn.Module`` attributes), ``_layout()``, ``_build_networks(generator)``,
-    ``_eval()`` and ``_generate(cond, generator) -> encoded rows``.
+    The host lists its fitted ``nn.Module`` attributes in ``network_attributes`` and
+    provides ``conditions_`` (a :class:`~synthaug.training.ConditionSampler`),
+    ``_layout()``, ``_build_networks(generator)`` and ``_eval()``.
     """
 
-    sample_chunk_size = 8192
     network_attributes: tuple[str, ...] = ()
 
     def _network_state(self) -> dict[str, torch.Tensor]:
@@ -102,8 +104,22 @@ class ConditionalDecoding:
                 raise ModelFileError(f"model weights do not match the saved settings: {exc}") from exc
         self._eval()
         self.conditions_ = ConditionSampler(
-            tensors["condition_counts"].numpy(), self.layout_.slots, log_frequency=getattr(self, "log_frequency", True), device=self.device_
+            tensors["condition_counts"].numpy(),
+            self.layout_.slots,
+            log_frequency=getattr(self, "log_frequency", True),
+            device=self.device_,
         )
+
+
+class ConditionalDecoding(NetworkPersistence):
+    """Mixin for synthesizers that decode ``[noise, condition]`` into encoded rows:
+    chunked, vectorised sampling (plus :class:`NetworkPersistence`).
+
+    The host class also provides ``layout_`` (:class:`ConditionLayout`) and
+    ``_generate(cond, generator) -> encoded rows``.
+    """
+
+    sample_chunk_size = 8192
 
     @torch.no_grad()
     def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import Any
 _SYNTHESIZERS: dict[str, str] = {
     "ctgan": "synthaug.synthesizers.ctgan:CTGANSynthesizer",
     "tvae": "synthaug.synthesizers.tvae:TVAESynthesizer",
+    "flow": "synthaug.synthesizers.flow:FlowSynthesizer",
 }
 
 

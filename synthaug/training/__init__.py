@@ -2,16 +2,18 @@
 
 from .adversarial import AdversarialConfig, ConditionHead, gradient_penalty, train_conditional_wgan
 from .conditional import ConditionSampler
-from .likelihood import VAEConfig, train_conditional_vae, vae_loss
+from .likelihood import FlowConfig, VAEConfig, train_conditional_flow, train_conditional_vae, vae_loss
 from .optim import make_adam
 
 __all__ = [
     "AdversarialConfig",
     "ConditionHead",
     "ConditionSampler",
+    "FlowConfig",
     "VAEConfig",
     "gradient_penalty",
     "make_adam",
+    "train_conditional_flow",
     "train_conditional_vae",
     "train_conditional_wgan",
     "vae_loss",

@@ -89,3 +89,74 @@ def train_conditional_vae(
             bar.set_postfix(rec=f"{record['reconstruction_loss']:.3f}", kl=f"{record['kl_loss']:.3f}")
     bar.close()
     return history
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Hyper-parameters of :func:`train_conditional_flow`."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    unconditional_share: float = 0.5
+    max_grad_norm: float = 10.0
+
+
+def dequantize_batch(codes: torch.Tensor, bin_low: torch.Tensor, bin_width: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Coordinates ``Phi^-1(low + u * width)`` of discrete levels (see DequantizedTransformer)."""
+    dims = torch.arange(codes.shape[1], device=codes.device)
+    p = bin_low[dims, codes] + u * bin_width[dims, codes]
+    return torch.special.ndtri(p.clamp(1e-6, 1 - 1e-6))
+
+
+def train_conditional_flow(
+    flow: nn.Module,
+    numeric: torch.Tensor,
+    codes: torch.Tensor,
+    bin_low: torch.Tensor,
+    bin_width: torch.Tensor,
+    conditions: ConditionSampler,
+    config: FlowConfig,
+    generator: torch.Generator,
+    *,
+    verbose: bool = False,
+) -> list[dict]:
+    """Maximum-likelihood training of a conditional flow on dequantised rows.
+
+    Each batch re-draws the dequantisation noise of the discrete levels. The context is
+    the one-hot of one of the row's own discrete values, or all zeros for a share
+    ``unconditional_share`` of rows, so one network serves unconditional sampling and
+    density (zero context) and exact conditional sampling. Returns per-epoch mean NLL.
+    """
+    device = numeric.device
+    n_rows = numeric.shape[0]
+    optimizer = make_adam(flow.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    n_cond = conditions.n_discrete
+    history: list[dict] = []
+    flow.train()
+    bar = tqdm(range(config.epochs), desc="Flow", unit="epoch", disable=not verbose, leave=False)
+    for epoch in bar:
+        order = torch.randperm(n_rows, generator=generator, device=device)
+        total = torch.zeros((), device=device)
+        for start in range(0, n_rows, config.batch_size):
+            rows = order[start : start + config.batch_size]
+            batch_codes = codes[rows]
+            u = torch.rand(batch_codes.shape, generator=generator, device=device, dtype=numeric.dtype)
+            x = torch.cat([numeric[rows], dequantize_batch(batch_codes, bin_low, bin_width, u)], dim=1)
+            context = conditions.own_conditions(batch_codes[:, :n_cond], generator, dtype=numeric.dtype)
+            keep = torch.rand(rows.shape[0], generator=generator, device=device) >= config.unconditional_share
+            context = context * keep.unsqueeze(1).to(context.dtype)
+            nll = -flow.log_prob(x, context)
+            loss = nll.mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(flow.parameters(), config.max_grad_norm)
+            optimizer.step()
+            total += nll.detach().sum()
+        record = {"epoch": epoch + 1, "nll": float(total) / n_rows}
+        history.append(record)
+        if verbose:
+            bar.set_postfix(nll=f"{record['nll']:.3f}")
+    bar.close()
+    return history

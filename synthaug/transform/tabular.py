@@ -55,6 +55,16 @@ def _complete_spec(spec: ColumnSpec, series: pd.Series) -> ColumnSpec:
     return spec
 
 
+def resolve_schema(frame: pd.DataFrame, schema: Any, max_numeric_categories: int) -> TableSchema:
+    """The schema to use for ``frame``: inferred, or the given one (dict or TableSchema)
+    checked against the data, ordered like it, with open domains completed from the data."""
+    if schema is None:
+        return infer_schema(frame, max_numeric_categories=max_numeric_categories)
+    schema = schema if isinstance(schema, TableSchema) else TableSchema.from_dict(schema)
+    schema.check_frame(frame)
+    return TableSchema([_complete_spec(schema[c], frame[c]) for c in frame.columns])
+
+
 class TabularTransformer(TransformerMixin, BaseEstimator):
     """Reversible encoding of a mixed-type table into a float matrix.
 
@@ -145,13 +155,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self.is_dataframe_input_ = isinstance(X, pd.DataFrame)
         self.columns_ = list(X.columns) if self.is_dataframe_input_ else list(frame.columns)
         self.input_dtypes_ = {str(c): str(t) for c, t in frame.dtypes.items()}
-        if self.schema is None:
-            schema = infer_schema(frame, max_numeric_categories=self.max_numeric_categories)
-        else:
-            schema = self.schema if isinstance(self.schema, TableSchema) else TableSchema.from_dict(self.schema)
-            schema.check_frame(frame)
-            schema = TableSchema([schema[c] for c in frame.columns])
-            schema = TableSchema([_complete_spec(spec, frame[spec.name]) for spec in schema])
+        schema = resolve_schema(frame, self.schema, self.max_numeric_categories)
         self.schema_ = schema
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(schema))
