@@ -20,6 +20,7 @@ _LAZY = {
     "FlowSynthesizer": "synthaug.synthesizers.flow",
     "get_synthesizer": "synthaug.synthesizers.registry",
     "available_synthesizers": "synthaug.synthesizers.registry",
+    "GenerativeOverSampler": "synthaug.over_sampling",
     "load": "synthaug.persistence",
     "read_table": "synthaug.io",
     "write_table": "synthaug.io",

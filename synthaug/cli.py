@@ -72,6 +72,44 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_strategy(text: str) -> str | float:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _cmd_oversample(args: argparse.Namespace) -> int:
+    from .io import read_table, table_format, write_table
+    from .over_sampling import GenerativeOverSampler, check_target_column
+    from .synthesizers.registry import get_synthesizer
+
+    source, output = Path(args.input), Path(args.output)
+    table_format(output)
+    _check_output(output, [source], args.overwrite)
+    df = read_table(source)
+    X, y = check_target_column(df, args.target)
+    params = {"verbose": not args.quiet}
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
+    sampler = GenerativeOverSampler(
+        synthesizer=get_synthesizer(args.model, **params),
+        sampling_strategy=_parse_strategy(args.strategy),
+        mode=args.mode,
+        random_state=args.seed,
+    )
+    print(f"class counts before: {y.value_counts().sort_index().to_dict()}")
+    X_res, y_res = sampler.fit_resample(X, y)
+    balanced = X_res.copy()
+    balanced.insert(df.columns.get_loc(args.target), args.target, y_res.to_numpy())
+    write_table(balanced, output)
+    print(f"class counts after:  {y_res.value_counts().sort_index().to_dict()}")
+    print(f"wrote {len(balanced)} rows ({len(balanced) - len(df)} synthetic) to {output}")
+    return 0
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from .io import table_format, write_table
     from .persistence import load
@@ -138,6 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--condition", action="append", metavar="COL=VALUE", help="only generate rows with COL=VALUE")
     smp.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     smp.set_defaults(func=_cmd_sample)
+
+    ovs = sub.add_parser("oversample", help="balance a table's classes with synthetic rows of the rarer classes")
+    ovs.add_argument("input", help="input table (.csv or .parquet)")
+    ovs.add_argument("--target", required=True, help="class column")
+    ovs.add_argument("-o", "--output", required=True, help="output table; original rows first, then synthetic ones")
+    ovs.add_argument("--strategy", default="auto", help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, or a float")
+    ovs.add_argument("--model", default="ctgan", help="synthesizer name (default: ctgan)")
+    ovs.add_argument("--mode", default="conditional", choices=["conditional", "per_class"], help="one conditional model, or one per class")
+    ovs.add_argument("--epochs", type=int, default=None, help="training epochs (default: the sampler's)")
+    ovs.add_argument("--batch-size", type=int, default=None, help="training batch size")
+    ovs.add_argument("--seed", type=int, default=None, help="random seed")
+    ovs.add_argument("--overwrite", action="store_true", help="replace an existing output file (never the input)")
+    ovs.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ovs.set_defaults(func=_cmd_oversample)
 
     demo = sub.add_parser("demo", help="synthesize a built-in dataset and report its fidelity")
     demo.add_argument("--dataset", default="breast_cancer", help="built-in dataset (default: breast_cancer)")

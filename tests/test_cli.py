@@ -96,3 +96,47 @@ def test_console_script_demo(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "wrote 150 synthetic rows" in result.stdout
     assert len(pd.read_csv(tmp_path / "iris_synthetic.csv")) == 150
+
+
+def test_oversample_balances_and_reports_counts(tmp_path, capsys):
+    rng = __import__("numpy").random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=120),
+            "plan": rng.choice(["a", "b"], 120),
+            "label": ["rare"] * 20 + ["common"] * 100,
+        }
+    )
+    source, out = tmp_path / "in.csv", tmp_path / "balanced.csv"
+    frame.to_csv(source, index=False)
+    code = main(["oversample", str(source), "--target", "label", "-o", str(out), "--model", "tvae", "--epochs", "2", "--seed", "0", "-q"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "before: {'common': 100, 'rare': 20}" in printed and "after:  {'common': 100, 'rare': 100}" in printed
+    balanced = pd.read_csv(out)
+    assert list(balanced.columns) == ["x", "plan", "label"] and len(balanced) == 200
+    pd.testing.assert_frame_equal(balanced.iloc[:120].reset_index(drop=True), pd.read_csv(source))
+
+
+@pytest.mark.parametrize(
+    "label, message",
+    [
+        (["a"] * 10, "single class"),
+        (["a", None] * 5, "missing value"),
+    ],
+)
+def test_oversample_bad_targets(tmp_path, capsys, label, message):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"x": range(10), "label": label}).to_csv(source, index=False)
+    assert main(["oversample", str(source), "--target", "label", "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["oversample", str(source), "--target", "nope", "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    assert "target column 'nope' is not in the table" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["tvae", "flow"])
+def test_synthesize_other_models(csv, tmp_path, model):
+    out = tmp_path / f"{model}.csv"
+    assert main(["synthesize", str(csv), "-o", str(out), "--model", model, "--epochs", "2", "--rows", "30", "--condition", "group=a", "-q"]) == 0
+    frame = pd.read_csv(out)
+    assert len(frame) == 30 and (frame["group"] == "a").all()

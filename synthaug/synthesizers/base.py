@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConditionError, DataValidationError
-from ..schema import TableSchema
+from ..schema import TableSchema, infer_schema
 from ..transform.tabular import TabularTransformer, as_frame
 
 NO_GUARANTEE = {
@@ -146,11 +146,9 @@ class BaseSynthesizer(BaseEstimator):
 
     transformer_class: ClassVar[type] = TabularTransformer
 
-    def _make_transformer(self, seed: int) -> Any:
+    def _make_transformer(self, seed: int, schema: Any) -> Any:
         """The (unfitted) transformer that encodes rows for the networks."""
-        return TabularTransformer(
-            schema=getattr(self, "schema", None), max_modes=getattr(self, "max_modes", 10), random_state=seed
-        )
+        return TabularTransformer(schema=schema, max_modes=getattr(self, "max_modes", 10), random_state=seed)
 
     def _encode_training_data(self, frame: pd.DataFrame, rng: np.random.RandomState) -> np.ndarray:
         return self.transformer_.transform(frame)
@@ -162,7 +160,11 @@ class BaseSynthesizer(BaseEstimator):
         frame = self._input_frame(X, y)
         rng = check_random_state(self.random_state)
         self.device_ = resolve_device(getattr(self, "device", "cpu"))
-        self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max)).fit(frame)
+        schema = getattr(self, "schema", None)
+        if self.target_column_ is not None and schema is None:
+            # the target is a class label: always categorical, whatever its values look like
+            schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}})
+        self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max), schema).fit(frame)
         self.schema_ = self.transformer_.schema_
         self._fit_encoded(self._encode_training_data(frame, rng), rng)
         self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)

@@ -90,8 +90,8 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
             raise ValueError(f"unconditional_share must be in (0, 1), got {self.unconditional_share!r}")
 
     # ------------------------------------------------------------------ transformer and networks
-    def _make_transformer(self, seed: int) -> DequantizedTransformer:
-        return DequantizedTransformer(schema=self.schema, n_quantiles=self.n_quantiles, random_state=seed)
+    def _make_transformer(self, seed: int, schema: Any) -> DequantizedTransformer:
+        return DequantizedTransformer(schema=schema, n_quantiles=self.n_quantiles, random_state=seed)
 
     def _encode_training_data(self, frame: pd.DataFrame, rng: np.random.RandomState) -> np.ndarray:
         self._training_codes = self.transformer_.codes(frame)

@@ -1,0 +1,178 @@
+"""Generator-backed oversampling with imbalanced-learn's sampler contract."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_target_type
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.validation import validate_data
+
+from .exceptions import DataValidationError
+
+
+def default_synthesizer() -> Any:
+    """The synthesizer used when none is given: CTGAN, trained shorter and with smaller
+    batches than for a full synthetic copy, since a sampler is refitted in every fold."""
+    from .synthesizers.ctgan import CTGANSynthesizer
+
+    return CTGANSynthesizer(epochs=150, batch_size=200)
+
+
+def check_target_column(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Split ``frame`` into features and a class column, with clear errors for unusable targets."""
+    if target not in frame.columns:
+        raise DataValidationError(f"target column {target!r} is not in the table; columns are {list(frame.columns)}")
+    y = frame[target]
+    n_missing = int(y.isna().sum())
+    if n_missing:
+        raise DataValidationError(f"target column {target!r} has {n_missing} missing value(s); drop or label those rows first")
+    if y.nunique() < 2:
+        raise DataValidationError(f"target column {target!r} has a single class ({y.iloc[0]!r}); there is nothing to balance")
+    if frame.shape[1] < 2:
+        raise DataValidationError("the table has no feature columns besides the target")
+    return frame.drop(columns=[target]), y
+
+
+class GenerativeOverSampler(BaseOverSampler):
+    """Oversample classes with rows drawn from a trained synthesizer.
+
+    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows in the
+    counts that imbalanced-learn's ``sampling_strategy_`` asks for. Every synthetic row
+    is generated for its class (exact conditional sampling): no relabelling, no rejection.
+
+    Parameters:
+        synthesizer: an unfitted synthaug synthesizer (cloned for every fit); default
+            :func:`default_synthesizer`. With ``dp=`` set on it the sampler reports its
+            ``privacy_spent_``.
+        sampling_strategy: every form imbalanced-learn accepts ("auto", "minority",
+            "not minority", "not majority", "all", a float for binary targets, a dict
+            ``{class: target count}`` or a callable).
+        mode: ``"conditional"`` fits one synthesizer on all rows, conditioned on the
+            class (classes share what they have in common); ``"per_class"`` fits one
+            synthesizer per resampled class on that class's rows only.
+        random_state: seed for the synthesizers (overrides theirs).
+
+    Attributes:
+        sampling_strategy_: dict of rows generated per class.
+        synthesizers_: the fitted synthesizer(s) (dict ``{class: synthesizer}`` in per-class mode).
+        privacy_spent_: the privacy report of the synthesizer(s); per-class fits touch
+            disjoint rows, so their guarantees compose in parallel (the largest epsilon).
+
+    A class with a single row can be resampled, but its synthetic rows can only echo
+    that row; a target with one class is an error.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "synthesizer": [HasMethods(["fit", "sample"]), None],
+        "mode": [StrOptions({"conditional", "per_class"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, synthesizer: Any = None, sampling_strategy: Any = "auto", mode: str = "conditional", random_state: Any = None) -> None:
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.synthesizer = synthesizer
+        self.mode = mode
+        self.random_state = random_state
+
+    # imbalanced-learn validates X as a numeric array; we accept mixed-type frames as they are
+    def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, np.ndarray, bool]:
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, skip_check_array=True, reset=True)
+            sparse = [c for c in X.columns if isinstance(X[c].dtype, pd.SparseDtype)]
+            if sparse:  # generators work on dense rows; imbalanced-learn restores the dtypes on output
+                X = X.astype({c: X[c].dtype.subtype for c in sparse})
+            if X.shape[0] != len(y):
+                raise DataValidationError(f"X has {X.shape[0]} rows but y has {len(y)}")
+            return X, np.asarray(y), binarize_y
+        X, y = validate_data(self, X=X, y=y, reset=True, dtype=None, accept_sparse=False, ensure_all_finite="allow-nan")
+        return X, y, binarize_y
+
+    def _new_synthesizer(self, seed: int) -> Any:
+        synthesizer = clone(self.synthesizer) if self.synthesizer is not None else default_synthesizer()
+        if "random_state" in synthesizer.get_params():
+            synthesizer.set_params(random_state=seed)
+        return synthesizer
+
+    def _fit_resample(self, X: Any, y: np.ndarray) -> tuple[Any, np.ndarray]:
+        if pd.isna(pd.Series(y)).any():
+            raise DataValidationError("y contains missing values")
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise DataValidationError(f"y has a single class ({classes[0]!r}); there is nothing to balance")
+        rng = check_random_state(self.random_state)
+        wanted = {label: int(n) for label, n in self.sampling_strategy_.items() if int(n) > 0}
+        is_frame = isinstance(X, pd.DataFrame)
+        self.synthesizers_: Any = {}
+        parts_X, parts_y = [], []
+        if wanted and self.mode == "conditional":
+            synthesizer = self._new_synthesizer(rng.randint(np.iinfo(np.int32).max))
+            y_fit = pd.Series(y, name="__class__") if is_frame else y
+            synthesizer.fit(X, y_fit)
+            labels = np.repeat(np.array(list(wanted), dtype=object), list(wanted.values()))
+            labels = labels.astype(np.asarray(y).dtype) if np.asarray(y).dtype.kind != "O" else labels
+            X_new, y_new = synthesizer.sample(len(labels), y=labels)
+            parts_X.append(X_new)
+            parts_y.append(np.asarray(y_new))
+            self.synthesizers_ = synthesizer
+        elif wanted:
+            for label, count in wanted.items():
+                rows = np.asarray(y) == label
+                synthesizer = self._new_synthesizer(rng.randint(np.iinfo(np.int32).max))
+                synthesizer.fit(X.loc[rows] if is_frame else X[rows])
+                parts_X.append(synthesizer.sample(count))
+                parts_y.append(np.full(count, label, dtype=np.asarray(y).dtype))
+                self.synthesizers_[label] = synthesizer
+        self.privacy_spent_ = self._privacy_report()
+        if not parts_X:
+            return X, y
+        if is_frame:
+            new = pd.concat(parts_X, ignore_index=True)
+            new.index = pd.RangeIndex(len(X), len(X) + len(new))
+            X_res = pd.concat([X, new.astype(X.dtypes.to_dict())], axis=0)
+        else:
+            X = np.asarray(X)
+            X_res = np.concatenate([X] + [np.asarray(p).astype(X.dtype, copy=False) for p in parts_X])
+        y_res = np.concatenate([np.asarray(y)] + [np.asarray(p, dtype=np.asarray(y).dtype) for p in parts_y])
+        return X_res, y_res
+
+    def _privacy_report(self) -> dict[str, Any]:
+        fitted = self.synthesizers_ if isinstance(self.synthesizers_, dict) else {"all": self.synthesizers_}
+        reports = [getattr(s, "privacy_spent_", None) for s in fitted.values() if s is not None]
+        if not reports:
+            return {"guarantee": "none", "note": "no synthesizer was fitted (nothing to oversample)"}
+        if any(r is None or r.get("epsilon") is None for r in reports):
+            return {
+                "guarantee": "none",
+                "epsilon": None,
+                "delta": None,
+                "note": "synthesizers trained without differential privacy: there is no formal privacy guarantee",
+            }
+        composition = "parallel (per-class fits on disjoint rows)" if self.mode == "per_class" else "single fit"
+        return {
+            "guarantee": "differential privacy",
+            "epsilon": max(r["epsilon"] for r in reports),
+            "delta": max(r["delta"] for r in reports),
+            "composition": composition,
+            "per_fit": reports,
+        }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # generators need dense rows
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+
+__all__ = ["GenerativeOverSampler", "check_target_column", "default_synthesizer"]

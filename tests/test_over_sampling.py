@@ -1,0 +1,101 @@
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+from imblearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+from synthaug.exceptions import DataValidationError
+from synthaug.over_sampling import GenerativeOverSampler
+from synthaug.synthesizers import TVAESynthesizer
+
+
+def fast_sampler(**kwargs):
+    return GenerativeOverSampler(synthesizer=TVAESynthesizer(epochs=3, batch_size=64), random_state=0, **kwargs)
+
+
+def imbalanced_frame(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(n) < 0.15, "churn", "stay")
+    X = pd.DataFrame(
+        {
+            "tenure": rng.gamma(2, 10, n) + (y == "churn") * 20,
+            "plan": pd.Series(rng.choice(["basic", "pro", "max"], n), dtype=object),
+            "calls": rng.integers(0, 50, n),
+            "score": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
+        }
+    )
+    return X, pd.Series(y, name="label")
+
+
+@pytest.mark.parametrize("mode", ["conditional", "per_class"])
+def test_dataframe_balanced_exact_classes(mode):
+    X, y = imbalanced_frame()
+    X_res, y_res = fast_sampler(mode=mode).fit_resample(X, y)
+    counts = y_res.value_counts()
+    assert counts["churn"] == counts["stay"] == (y == "stay").sum()
+    assert isinstance(X_res, pd.DataFrame) and list(X_res.columns) == list(X.columns)
+    assert (X_res.dtypes == X.dtypes).all()
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)  # originals first, untouched
+    assert set(X_res["plan"].dropna()) <= {"basic", "pro", "max"}
+
+
+def test_integer_labels_multiclass_and_dict_strategy():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(240, 3))
+    y = np.repeat([0, 1, 2], [180, 40, 20])
+    sampler = fast_sampler(sampling_strategy={1: 100, 2: 60})
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert X_res.dtype == X.dtype and np.array_equal(np.bincount(y_res), [180, 100, 60])
+    assert sampler.sampling_strategy_ == {1: 60, 2: 40}
+
+
+@pytest.mark.parametrize("strategy", ["minority", "not majority", "all", 0.5, lambda y: {1: 100}])
+def test_every_strategy_form(strategy):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 2))
+    y = np.repeat([0, 1], [160, 40])
+    X_res, y_res = fast_sampler(sampling_strategy=strategy).fit_resample(X, y)
+    expected = 40 + fast_sampler(sampling_strategy=strategy).fit_resample(X, y)[1].tolist().count(1) - 40
+    assert (y_res == 1).sum() == expected and (y_res == 0).sum() == 160
+
+
+def test_pipeline_cross_validation_and_grid_search():
+    X, y = imbalanced_frame(200)
+    X = X[["tenure", "calls"]].to_numpy()
+    pipe = Pipeline([("sampler", fast_sampler()), ("model", LogisticRegression(max_iter=500))])
+    scores = cross_val_score(pipe, X, y, cv=2, scoring="balanced_accuracy")
+    assert scores.shape == (2,) and np.all(scores > 0.5)
+    grid = GridSearchCV(pipe, {"sampler__synthesizer__epochs": [1, 2]}, cv=2, scoring="balanced_accuracy")
+    grid.fit(X, y)
+    assert grid.best_params_["sampler__synthesizer__epochs"] in (1, 2)
+
+
+def test_bad_targets():
+    X, y = imbalanced_frame(50)
+    with pytest.raises(ValueError, match="class"):
+        fast_sampler().fit_resample(X, pd.Series(["a"] * 50))
+    with pytest.raises(ValueError):
+        fast_sampler().fit_resample(X, y.iloc[:10])
+    with pytest.raises(ValueError, match="mode"):
+        GenerativeOverSampler(mode="weird").fit_resample(X, y)
+
+
+def test_single_row_class_is_resampled():
+    X = np.arange(40, dtype=float).reshape(20, 2)
+    y = np.array([0] * 19 + [1])
+    X_res, y_res = fast_sampler(mode="per_class").fit_resample(X, y)
+    assert (y_res == 1).sum() == 19
+
+
+def test_privacy_report_without_dp():
+    X, y = imbalanced_frame(100)
+    sampler = fast_sampler()
+    sampler.fit_resample(X, y)
+    assert sampler.privacy_spent_["guarantee"] == "none"
+
+
+@parametrize_with_checks([fast_sampler()])
+def test_imblearn_and_sklearn_checks(estimator, check):
+    check(estimator)
