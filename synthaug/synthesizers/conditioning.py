@@ -82,6 +82,14 @@ class NetworkPersistence:
 
     network_attributes: tuple[str, ...] = ()
 
+    def _init_networks(self, rng: np.random.RandomState) -> torch.Generator:
+        """Lay out conditions, build freshly initialised networks; returns the training RNG."""
+        self._layout()
+        generator = torch.Generator(device=self.device_)
+        generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        self._build_networks(generator)
+        return generator
+
     def _network_state(self) -> dict[str, torch.Tensor]:
         tensors = {
             f"{attr}.{key}": value.cpu()

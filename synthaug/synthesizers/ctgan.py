@@ -17,7 +17,7 @@ from torch import nn
 
 from ..nn import ResidualBlock, SpanActivation, build, leaky_mlp
 from ..training import AdversarialConfig, ConditionSampler, train_conditional_wgan
-from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints, torch_generator
+from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
 from .conditioning import ConditionalDecoding, ConditionLayout
 
 
@@ -143,9 +143,7 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
 
     # ------------------------------------------------------------------ fit
     def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
-        self._layout()
-        generator = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
-        self._build_networks(generator)
+        generator = self._init_networks(rng)
         self.conditions_ = ConditionSampler.from_codes(
             self.layout_.codes(data), self.layout_.slots, log_frequency=self.log_frequency, device=self.device_
         )

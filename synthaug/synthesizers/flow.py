@@ -24,7 +24,7 @@ from ..nn.flows import ConditionalFlowNet
 from ..training import ConditionSampler, FlowConfig, train_conditional_flow
 from ..transform.dequantized import DequantizedTransformer
 from ..transform.tabular import as_frame
-from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints, torch_generator
+from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
 from .conditioning import ConditionLayout, NetworkPersistence
 
 
@@ -106,9 +106,7 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
 
     # ------------------------------------------------------------------ fit
     def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
-        self._layout()
-        generator = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
-        self._build_networks(generator)
+        generator = self._init_networks(rng)
         codes = self._training_codes
         del self._training_codes
         n_cond = len(self.layout_.columns)

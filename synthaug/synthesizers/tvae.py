@@ -16,7 +16,7 @@ from torch import nn
 
 from ..nn import LearntScale, SpanActivation, SpanLikelihood, build, relu_mlp
 from ..training import ConditionSampler, VAEConfig, train_conditional_vae
-from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints, torch_generator
+from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
 from .conditioning import ConditionalDecoding, ConditionLayout
 
 _INITIAL_LOG_SCALE = float(np.log(0.1))
@@ -128,9 +128,7 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
 
     # ------------------------------------------------------------------ fit
     def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
-        self._layout()
-        generator = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
-        self._build_networks(generator)
+        generator = self._init_networks(rng)
         codes = self.layout_.codes(data)
         self.conditions_ = ConditionSampler.from_codes(codes, self.layout_.slots, device=self.device_)
         config = VAEConfig(
