@@ -14,11 +14,12 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,9 +126,7 @@ class SdvRunner:
 
     table = "t"
 
-    def __init__(
-        self, name: str, class_name: str, params: Mapping[str, Any] | None = None, *, takes_epochs: bool = True
-    ) -> None:
+    def __init__(self, name: str, class_name: str, params: Mapping[str, Any] | None = None, *, takes_epochs: bool = True) -> None:
         self.name = name
         self.class_name = class_name
         self.params = dict(params or {})

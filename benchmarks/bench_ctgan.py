@@ -25,10 +25,11 @@ import argparse
 import json
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -57,8 +58,7 @@ PAC = 10
 OURS = "synthaug"
 SDV = "sdv"
 SDV_MISSING_MESSAGE = (
-    "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). "
-    "Running synthaug's CTGAN only."
+    "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). Running synthaug's CTGAN only."
 )
 
 
@@ -310,7 +310,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return 0 on success, 1 if any model run failed."""
     args = parse_args(argv)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     runners: list[Runner] = [SynthaugRunner()]
     sdv = None
     if not args.skip_sdv:

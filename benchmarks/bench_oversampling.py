@@ -47,10 +47,11 @@ import json
 import sys
 import traceback
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,7 +112,7 @@ class Data:
 
     def describe(self) -> dict[str, Any]:
         def counts(y: np.ndarray) -> dict[str, int]:
-            return {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True))}
+            return {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}
 
         return {
             "dataset": self.name,
@@ -397,7 +398,7 @@ def run_method(method: Method, data: Data, shares: NeighbourShare, *, seed: int)
             if result.added_rows != expected:
                 raise RuntimeError(f"{method.label} added {result.added_rows} rows, expected {expected}")
             labels, counts = np.unique(y, return_counts=True)
-            result.resampled_classes = {str(k): int(v) for k, v in zip(labels, counts)}
+            result.resampled_classes = {str(k): int(v) for k, v in zip(labels, counts, strict=True)}
             params: dict[str, Any] = {k: repr(v) for k, v in sampler.get_params(deep=False).items()}
             if method.model is not None:  # the unfitted synthesizer given (the sampler seeds its clones)
                 synth = sampler.get_params(deep=False)["synthesizer"]
@@ -408,7 +409,7 @@ def run_method(method: Method, data: Data, shares: NeighbourShare, *, seed: int)
                 result.details["privacy_spent"] = getattr(sampler, "privacy_spent_", None)
             result.details["sampler"] = {"class": type(sampler).__name__, "parameters": params}
             with threadpool_limits(1):
-                added = X.iloc[len(data.X_train):]  # imblearn samplers and ours append after the originals
+                added = X.iloc[len(data.X_train) :]  # imblearn samplers and ours append after the originals
                 result.neighbours = shares.share(shares.encode(added)) if len(added) else {}
         with threadpool_limits(1):
             for kind in CLASSIFIERS:
@@ -432,7 +433,7 @@ def smote_comparison(row: dict[str, Any]) -> dict[str, Any]:
             for metric, label in METRICS.items():
                 ours = (res.get("classifiers") or {}).get(kind, {}).get(metric)
                 theirs = (smote.get("classifiers") or {}).get(kind, {}).get(metric)
-                where = f"{key[len('ours-'):]}·{short} {label}"
+                where = f"{key[len('ours-') :]}·{short} {label}"
                 if ours is None or theirs is None:
                     missing.append(where)
                     continue
@@ -448,6 +449,7 @@ def comparison_line(row: dict[str, Any]) -> str:
     name = f"{row['dataset']}: ours vs {cmp['against']}"
     if total == 0:
         return f"{name}: nothing to compare ({', '.join(cmp['missing']) or 'no synthaug sampler ran'})"
+
     def listed(entries: list[dict[str, Any]]) -> str:
         return ", ".join(f"{e['where']} {e['difference']:+.3f}" for e in entries) or "—"
 
@@ -461,9 +463,7 @@ def comparison_line(row: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- reporting
-def machine_info(
-    args: argparse.Namespace, models: Sequence[str], notes: Sequence[str], started: datetime
-) -> dict[str, Any]:
+def machine_info(args: argparse.Namespace, models: Sequence[str], notes: Sequence[str], started: datetime) -> dict[str, Any]:
     """Platform, CPU, library versions and the run's settings."""
     import sklearn
 
@@ -599,8 +599,7 @@ def _print_result(res: MethodResult) -> None:
             f"copies {common.fmt(res.neighbours.get('exact_training_copies_share'), '.0%')} |"
         )
     parts = [
-        f"{short} "
-        + " ".join(f"{label} {common.fmt(res.classifiers[kind].get(m), '.3f')}" for m, label in METRICS.items())
+        f"{short} " + " ".join(f"{label} {common.fmt(res.classifiers[kind].get(m), '.3f')}" for m, label in METRICS.items())
         for kind, short in CLASSIFIERS.items()
     ]
     print(head + " " + " | ".join(parts), flush=True)
@@ -623,9 +622,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--epochs", type=int, default=DEFAULT_EPOCHS,
         help=f"training epochs of our synthesizers (default {DEFAULT_EPOCHS})",
     )  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the subsample, split, samplers and classifiers (default 0)"
-    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the subsample, split, samplers and classifiers (default 0)")
     parser.add_argument(
         "--max-rows", type=int, default=DEFAULT_MAX_ROWS,
         help=f"subsample larger tables (cps1988) to this many rows, stratified and seeded; 0: no subsampling "
@@ -650,7 +647,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return 0 on success, 1 if any method failed."""
     args = parse_args(argv)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     runners, notes = tabular.our_runners(args.models)
     models = [r.model for r in runners]
     for note in notes:

@@ -31,10 +31,11 @@ import argparse
 import json
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -56,8 +57,7 @@ DEFAULT_DATASETS = ("attrition", "creditcard")
 HOLDOUT_SHARE = 0.3
 REFERENCE = "real holdout"
 SDV_MISSING_MESSAGE = (
-    "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). "
-    "Running synthaug's synthesizers only."
+    "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). Running synthaug's synthesizers only."
 )
 
 
@@ -117,9 +117,7 @@ def our_runners(wanted: Sequence[str]) -> tuple[list[SynthaugRunner], list[str]]
 
 
 def sdv_runners(wanted: Sequence[str]) -> list[common.SdvRunner]:
-    return [
-        common.SdvRunner(name, SDV_MODELS[name][0], takes_epochs=SDV_MODELS[name][1]) for name in wanted
-    ]
+    return [common.SdvRunner(name, SDV_MODELS[name][0], takes_epochs=SDV_MODELS[name][1]) for name in wanted]
 
 
 # --------------------------------------------------------------------------- measuring
@@ -372,9 +370,7 @@ def _print_result(res: ModelResult) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--epochs", type=int, default=300, help="training epochs of every epoch-trained model (default 300)"
-    )
+    parser.add_argument("--epochs", type=int, default=300, help="training epochs of every epoch-trained model (default 300)")
     parser.add_argument(
         "--datasets", nargs="+", choices=DATASETS, default=list(DEFAULT_DATASETS),
         help=f"datasets to run (default: {' '.join(DEFAULT_DATASETS)}); targets: "
@@ -384,9 +380,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--models", nargs="+", choices=[*OUR_MODELS, *SDV_MODELS], default=[*OUR_MODELS, *SDV_MODELS],
         help="models to run (default: all; synthaug names absent from the registry are skipped)",
     )  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, default=0, help="random seed of the split, the models and the metrics (default 0)"
-    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the split, the models and the metrics (default 0)")
     parser.add_argument("--skip-sdv", action="store_true", help="run synthaug's synthesizers only")
     parser.add_argument(
         "--output-dir", type=Path, default=common.DEFAULT_OUTPUT_DIR,
@@ -405,7 +399,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return 0 on success, 1 if any model run or metric failed."""
     args = parse_args(argv)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     runners: list[Runner]
     ours, notes = our_runners([m for m in OUR_MODELS if m in args.models])
     runners = list(ours)
@@ -425,8 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     has_sdv = any(isinstance(r, common.SdvRunner) for r in runners)
     info = machine_info(args, sdv if has_sdv else None, [r.name for r in runners], notes, started)
     print(
-        f"tabular benchmark: epochs={args.epochs} seed={args.seed} models={[r.name for r in runners]} "
-        f"({info['cpu_count']} CPUs)",
+        f"tabular benchmark: epochs={args.epochs} seed={args.seed} models={[r.name for r in runners]} ({info['cpu_count']} CPUs)",
         flush=True,
     )
 
@@ -485,9 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     common.write_atomic(base.with_suffix(".json"), json.dumps(payload, indent=2, default=_json_default) + "\n")
     common.write_atomic(base.with_suffix(".md"), report)
     print(f"\nwrote {base.with_suffix('.json')} and {base.with_suffix('.md')}")
-    failed = any(
-        res["error"] or res["scores"]["metric_errors"] for row in rows for res in row["models"].values()
-    )
+    failed = any(res["error"] or res["scores"]["metric_errors"] for row in rows for res in row["models"].values())
     return 1 if failed else 0
 
 

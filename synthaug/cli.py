@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 EXIT_USAGE = 2
 
@@ -181,9 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     ovs.add_argument("input", help="input table (.csv or .parquet)")
     ovs.add_argument("--target", required=True, help="class column")
     ovs.add_argument("-o", "--output", required=True, help="output table; original rows first, then synthetic ones")
-    ovs.add_argument("--strategy", default="auto", help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, or a float")
+    ovs.add_argument(
+        "--strategy", default="auto", help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, or a float"
+    )
     ovs.add_argument("--model", default="ctgan", help="synthesizer name (default: ctgan)")
-    ovs.add_argument("--mode", default="conditional", choices=["conditional", "per_class"], help="one conditional model, or one per class")
+    ovs.add_argument(
+        "--mode", default="conditional", choices=["conditional", "per_class"], help="one conditional model, or one per class"
+    )
     ovs.add_argument("--epochs", type=int, default=None, help="training epochs (default: the sampler's)")
     ovs.add_argument("--batch-size", type=int, default=None, help="training batch size")
     ovs.add_argument("--seed", type=int, default=None, help="random seed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -76,7 +75,9 @@ class GenerativeOverSampler(BaseOverSampler):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, synthesizer: Any = None, sampling_strategy: Any = "auto", mode: str = "conditional", random_state: Any = None) -> None:
+    def __init__(
+        self, *, synthesizer: Any = None, sampling_strategy: Any = "auto", mode: str = "conditional", random_state: Any = None
+    ) -> None:
         super().__init__(sampling_strategy=sampling_strategy)
         self.synthesizer = synthesizer
         self.mode = mode

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,9 +60,7 @@ class ColumnSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise SchemaError(
-                f"column {self.name!r}: unknown kind {self.kind!r}; allowed kinds are {', '.join(KINDS)}"
-            )
+            raise SchemaError(f"column {self.name!r}: unknown kind {self.kind!r}; allowed kinds are {', '.join(KINDS)}")
         if self.categories is not None:
             if self.kind not in DISCRETE_KINDS:
                 raise SchemaError(f"column {self.name!r}: categories given for a {self.kind} column")
@@ -92,7 +91,7 @@ class ColumnSpec:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ColumnSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnSpec:
         unknown = set(data) - {"name", *_OVERRIDE_KEYS}
         if unknown:
             raise SchemaError(f"unknown column-spec keys {sorted(unknown)}; allowed: name, {', '.join(_OVERRIDE_KEYS)}")
@@ -152,20 +151,20 @@ class TableSchema:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TableSchema":
+    def from_dict(cls, data: Mapping[str, Any]) -> TableSchema:
         if not isinstance(data, Mapping) or "columns" not in data:
             raise SchemaError("a schema is a mapping with a 'columns' list")
         return cls([ColumnSpec.from_dict(c) for c in data["columns"]])
 
     @classmethod
-    def from_json(cls, text: str) -> "TableSchema":
+    def from_json(cls, text: str) -> TableSchema:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SchemaError(f"schema is not valid JSON: {exc}") from exc
         return cls.from_dict(data)
 
-    def with_overrides(self, overrides: Mapping[str, Mapping[str, Any] | ColumnSpec]) -> "TableSchema":
+    def with_overrides(self, overrides: Mapping[str, Mapping[str, Any] | ColumnSpec]) -> TableSchema:
         """Return a copy where the named columns take the given settings."""
         columns = list(self.columns)
         for name, override in overrides.items():
@@ -220,9 +219,7 @@ def infer_column(series: pd.Series, *, max_numeric_categories: int = 10) -> Colu
     dtype = series.dtype
     present = series.dropna()
     if len(present) == 0:
-        raise DataValidationError(
-            f"column {name!r} is entirely missing; drop it before fitting (nothing can be learnt from it)"
-        )
+        raise DataValidationError(f"column {name!r} is entirely missing; drop it before fitting (nothing can be learnt from it)")
     nullable = bool(series.isna().any())
     dtype_str = str(dtype)
     if pd.api.types.is_bool_dtype(dtype):
@@ -255,7 +252,7 @@ def infer_column(series: pd.Series, *, max_numeric_categories: int = 10) -> Colu
         return ColumnSpec(str(name), "boolean", dtype_str, nullable, [False, True])
     kinds = {type(v) for v in values}
     if len(kinds) > 1 and not all(issubclass(k, str) for k in kinds):
-        warnings.warn(f"column {name!r} mixes value types {sorted(k.__name__ for k in kinds)}; treated as text")
+        warnings.warn(f"column {name!r} mixes value types {sorted(k.__name__ for k in kinds)}; treated as text", stacklevel=2)
         values = [str(v) for v in values]
     return ColumnSpec(str(name), "categorical", dtype_str, nullable, _sorted_categories(_to_python(v) for v in values))
 

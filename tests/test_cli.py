@@ -18,8 +18,23 @@ def test_synthesize_with_condition_and_model(csv, tmp_path, capsys):
     out, model = tmp_path / "out.csv", tmp_path / "model.synthaug"
     code = main(
         [
-            "synthesize", str(csv), "-o", str(out), "--epochs", "2", "--batch-size", "100", "--rows", "40",
-            "--seed", "1", "--condition", "group=b", "--save-model", str(model), "-q",
+            "synthesize",
+            str(csv),
+            "-o",
+            str(out),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "100",
+            "--rows",
+            "40",
+            "--seed",
+            "1",
+            "--condition",
+            "group=b",
+            "--save-model",
+            str(model),
+            "-q",
         ]
     )
     assert code == 0
@@ -91,7 +106,9 @@ def test_corrupt_model_exit_2(tmp_path, capsys):
 def test_console_script_demo(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "synthaug.cli", "demo", "--dataset", "iris", "--epochs", "2", "--output-dir", str(tmp_path), "-q"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "wrote 150 synthetic rows" in result.stdout
@@ -109,7 +126,9 @@ def test_oversample_balances_and_reports_counts(tmp_path, capsys):
     )
     source, out = tmp_path / "in.csv", tmp_path / "balanced.csv"
     frame.to_csv(source, index=False)
-    code = main(["oversample", str(source), "--target", "label", "-o", str(out), "--model", "tvae", "--epochs", "2", "--seed", "0", "-q"])
+    code = main(
+        ["oversample", str(source), "--target", "label", "-o", str(out), "--model", "tvae", "--epochs", "2", "--seed", "0", "-q"]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "before: {'common': 100, 'rare': 20}" in printed and "after:  {'common': 100, 'rare': 100}" in printed
@@ -137,6 +156,25 @@ def test_oversample_bad_targets(tmp_path, capsys, label, message):
 @pytest.mark.parametrize("model", ["tvae", "flow"])
 def test_synthesize_other_models(csv, tmp_path, model):
     out = tmp_path / f"{model}.csv"
-    assert main(["synthesize", str(csv), "-o", str(out), "--model", model, "--epochs", "2", "--rows", "30", "--condition", "group=a", "-q"]) == 0
+    assert (
+        main(
+            [
+                "synthesize",
+                str(csv),
+                "-o",
+                str(out),
+                "--model",
+                model,
+                "--epochs",
+                "2",
+                "--rows",
+                "30",
+                "--condition",
+                "group=a",
+                "-q",
+            ]
+        )
+        == 0
+    )
     frame = pd.read_csv(out)
     assert len(frame) == 30 and (frame["group"] == "a").all()

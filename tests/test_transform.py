@@ -44,9 +44,7 @@ def test_float32_round_trip_is_close(mixed_frame):
     assert (restored["group"].isna() == mixed_frame["group"].isna()).all()
 
 
-columns = st.lists(
-    st.sampled_from(["float", "int", "text", "bool", "date", "few"]), min_size=1, max_size=5
-)
+columns = st.lists(st.sampled_from(["float", "int", "text", "bool", "date", "few"]), min_size=1, max_size=5)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -59,7 +57,7 @@ def test_round_trip_property(kinds, n, seed, missing):
         if kind == "float":
             col = pd.Series(rng.standard_normal(n) * 10.0 ** rng.integers(-3, 7) + rng.integers(-1000, 1000))
         elif kind == "int":
-            col = pd.Series(rng.integers(-10**6, 10**6, n))
+            col = pd.Series(rng.integers(-(10**6), 10**6, n))
         elif kind == "text":
             col = pd.Series(rng.choice(["x", "y", "zz", "ü"], n), dtype=object)
         elif kind == "bool":

@@ -234,8 +234,7 @@ def pairwise_trends(
     }
     if skipped:
         details["note_skipped"] = (
-            f"{len(skipped)} numeric pair(s) skipped: a column is constant in the real table, "
-            "so its correlation is undefined"
+            f"{len(skipped)} numeric pair(s) skipped: a column is constant in the real table, so its correlation is undefined"
         )
     if per_pair:
         value = float(np.mean(list(per_pair.values())))

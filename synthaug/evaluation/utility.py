@@ -195,9 +195,7 @@ def train_synthetic_test_real(
             single class in ``real_train``, ``synthetic`` or ``real_holdout``.
     """
     if real_holdout is None:
-        raise ValueError(
-            "train_synthetic_test_real needs a real_holdout: real rows kept out of training, to test on"
-        )
+        raise ValueError("train_synthetic_test_real needs a real_holdout: real rows kept out of training, to test on")
     if target is None:
         raise ValueError("train_synthetic_test_real needs a target: the name of the column to predict")
     for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
@@ -262,9 +260,7 @@ def train_synthetic_test_real(
         model = Pipeline([("features", feature_preprocessor(schema, features)), ("model", clone(base))])
         model.fit(X, y)
         if classification:
-            results[run] = _classification_metrics(
-                model, X_test, y_test, positive=positive, binary=binary, labels=labels
-            )
+            results[run] = _classification_metrics(model, X_test, y_test, positive=positive, binary=binary, labels=labels)
         else:
             results[run] = _regression_metrics(model, X_test, y_test)
 

@@ -67,7 +67,6 @@ class SpanActivation(nn.Module):
         return out
 
 
-
 class SpanLikelihood(nn.Module):
     """Per-row negative log-likelihood of encoded rows under a decoder's output.
 

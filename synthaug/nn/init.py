@@ -8,7 +8,8 @@ moved to the target device uninitialised, then initialised from an explicit
 from __future__ import annotations
 
 import math
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -42,7 +43,7 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
         post_init = getattr(sub, "post_init", None)
         if callable(post_init):  # buffers and special initialisations a module sets itself
             post_init()
-        if hasattr(sub, "generator") and isinstance(getattr(sub, "generator"), (torch.Generator, type(None))):
+        if hasattr(sub, "generator") and isinstance(sub.generator, (torch.Generator, type(None))):
             sub.generator = generator
 
 

@@ -6,4 +6,11 @@ from .flow import FlowSynthesizer
 from .registry import available_synthesizers, get_synthesizer
 from .tvae import TVAESynthesizer
 
-__all__ = ["BaseSynthesizer", "CTGANSynthesizer", "FlowSynthesizer", "TVAESynthesizer", "available_synthesizers", "get_synthesizer"]
+__all__ = [
+    "BaseSynthesizer",
+    "CTGANSynthesizer",
+    "FlowSynthesizer",
+    "TVAESynthesizer",
+    "available_synthesizers",
+    "get_synthesizer",
+]

@@ -13,7 +13,8 @@ conditions, persistence hooks, random streams) lives here.
 from __future__ import annotations
 
 import numbers
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,7 @@ class BaseSynthesizer(BaseEstimator):
         return self.transformer_.transform(frame)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None) -> "BaseSynthesizer":
+    def fit(self, X: Any, y: Any = None) -> BaseSynthesizer:
         """Learn the distribution of ``X`` (and of ``y`` jointly, when given)."""
         self._check_params()
         frame = self._input_frame(X, y)

@@ -8,8 +8,9 @@ rejection), and knows where each block sits in the encoded output.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -105,7 +106,7 @@ class NetworkPersistence:
         self._build_networks(torch.Generator(device=self.device_))
         for attr in self.network_attributes:
             prefix = f"{attr}."
-            weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             try:
                 getattr(self, attr).load_state_dict(weights)
             except RuntimeError as exc:

@@ -9,7 +9,8 @@ and written into the output, so every row satisfies it with no rejection loop.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

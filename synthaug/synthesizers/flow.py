@@ -12,7 +12,8 @@ for the unconditional model that ``sample()`` without conditions and
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,8 +146,10 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         chunks = []
         for start in range(0, n_samples, self.sample_chunk_size):  # chunks bound memory; rows are vectorised
             stop = min(n_samples, start + self.sample_chunk_size)
-            context = self.layout_.vector(conditions, start, stop) if conditions else torch.zeros(
-                (stop - start, self.layout_.dim), device=self.device_
+            context = (
+                self.layout_.vector(conditions, start, stop)
+                if conditions
+                else torch.zeros((stop - start, self.layout_.dim), device=self.device_)
             )
             z = torch.randn((stop - start, dim), generator=generator, device=self.device_)
             chunks.append(self.flow_net_.inverse(z, context).double().cpu().numpy())

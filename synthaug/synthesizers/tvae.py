@@ -8,7 +8,8 @@ fed to encoder and decoder, so ``sample(n, conditions=...)`` is exact, as in CTG
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -119,7 +120,9 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
     def _build_networks(self, generator: torch.Generator) -> None:
         data_dim, cond_dim = self.transformer_.output_dim_, self.layout_.dim
         n_scalars = self._likelihood.n_tanh
-        self.encoder_net_ = build(lambda: EncoderNet(data_dim + cond_dim, self.compress_dims, self.embedding_dim), self.device_, generator)
+        self.encoder_net_ = build(
+            lambda: EncoderNet(data_dim + cond_dim, self.compress_dims, self.embedding_dim), self.device_, generator
+        )
         self.decoder_net_ = build(
             lambda: DecoderNet(self.embedding_dim + cond_dim, self.decompress_dims, data_dim, n_scalars), self.device_, generator
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -47,7 +47,9 @@ class ConditionHead:
         return -(cond * logp).sum(dim=1).mean()
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, pac: int, generator: torch.Generator) -> torch.Tensor:
+def gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, pac: int, generator: torch.Generator
+) -> torch.Tensor:
     """WGAN-GP penalty on packed interpolates between real and fake rows."""
     groups = real.shape[0] // pac
     alpha = torch.rand((groups, 1, 1), generator=generator, device=real.device, dtype=real.dtype)
@@ -84,7 +86,9 @@ def train_conditional_wgan(
     n_rows = data.shape[0]
     bs, pac, emb = config.batch_size, config.pac, config.embedding_dim
     opt_g = make_adam(synthesis_net.parameters(), lr=config.generator_lr, betas=config.betas, weight_decay=config.generator_decay)
-    opt_d = make_adam(critic_net.parameters(), lr=config.discriminator_lr, betas=config.betas, weight_decay=config.discriminator_decay)
+    opt_d = make_adam(
+        critic_net.parameters(), lr=config.discriminator_lr, betas=config.betas, weight_decay=config.discriminator_decay
+    )
     steps = max(1, n_rows // bs)
     history: list[dict] = []
     synthesis_net.train()

@@ -59,7 +59,7 @@ class ConditionSampler:
     @classmethod
     def from_codes(
         cls, codes: np.ndarray, n_slots: list[int], *, log_frequency: bool = True, device: torch.device | str = "cpu"
-    ) -> "ConditionSampler":
+    ) -> ConditionSampler:
         """Build from the ``(n_rows, n_discrete)`` slot codes of the training rows."""
         codes = np.asarray(codes, dtype=np.int64).reshape(len(codes), len(n_slots))
         width = max(n_slots) if n_slots else 1
@@ -85,7 +85,9 @@ class ConditionSampler:
         cond[torch.arange(col.shape[0], device=self.device), self.offsets[col] + cat] = 1.0
         return cond
 
-    def sample_train(self, batch: int, generator: torch.Generator, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_train(
+        self, batch: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Condition vectors drawn by training-by-sampling and indices of real rows that match them."""
         if self.order is None and self.n_discrete:
             raise RuntimeError("this ConditionSampler was built without row indices")

@@ -61,9 +61,7 @@ def to_float(series: pd.Series, spec: ColumnSpec) -> np.ndarray:
     try:
         return pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
     except (ValueError, TypeError) as exc:
-        raise DataValidationError(
-            f"column {spec.name!r} is declared {spec.kind} but holds non-numeric values: {exc}"
-        ) from exc
+        raise DataValidationError(f"column {spec.name!r} is declared {spec.kind} but holds non-numeric values: {exc}") from exc
 
 
 def from_float(values: np.ndarray, spec: ColumnSpec) -> pd.Series:
@@ -111,7 +109,7 @@ class ModeEncoder:
         weight_threshold: float,
         max_fit_samples: int,
         rng: np.random.RandomState,
-    ) -> "ModeEncoder":
+    ) -> ModeEncoder:
         x = to_float(series, self.spec)
         x = x[~np.isnan(x)]
         if x.size == 0:
@@ -208,7 +206,7 @@ class ModeEncoder:
     def to_state(self) -> dict[str, Any]:
         return {"means": self.means.tolist(), "stds": self.stds.tolist(), "weights": self.weights.tolist()}
 
-    def set_state(self, state: dict[str, Any]) -> "ModeEncoder":
+    def set_state(self, state: dict[str, Any]) -> ModeEncoder:
         self.means = np.asarray(state["means"], dtype=float)
         self.stds = np.asarray(state["stds"], dtype=float)
         self.weights = np.asarray(state["weights"], dtype=float)
@@ -224,7 +222,7 @@ class CategoryEncoder:
         self.handle_unknown = handle_unknown
         self.categories: list[Any] = list(spec.categories or [])
 
-    def fit(self, series: pd.Series, **_: Any) -> "CategoryEncoder":
+    def fit(self, series: pd.Series, **_: Any) -> CategoryEncoder:
         if not self.categories:
             raise DataValidationError(f"column {self.spec.name!r} has no categories")
         self.codes(series)  # validates that every value is a known category
@@ -296,7 +294,7 @@ class CategoryEncoder:
     def to_state(self) -> dict[str, Any]:
         return {}
 
-    def set_state(self, state: dict[str, Any]) -> "CategoryEncoder":
+    def set_state(self, state: dict[str, Any]) -> CategoryEncoder:
         return self
 
 

@@ -20,7 +20,8 @@ Every column becomes unbounded real coordinates, laid out as
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ class DequantizedTransformer:
         return self.n_numeric_ + self.discrete_columns_.index(column)
 
     # ------------------------------------------------------------------ fit / transform
-    def fit(self, frame: pd.DataFrame, y: Any = None) -> "DequantizedTransformer":
+    def fit(self, frame: pd.DataFrame, y: Any = None) -> DequantizedTransformer:
         if not isinstance(frame, pd.DataFrame) or frame.shape[0] == 0:
             raise DataValidationError("DequantizedTransformer.fit needs a non-empty DataFrame")
         self.columns_ = list(frame.columns)
@@ -250,7 +251,7 @@ class DequantizedTransformer:
         return state
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> "DequantizedTransformer":
+    def from_state(cls, state: Mapping[str, Any]) -> DequantizedTransformer:
         try:
             obj = cls(**state["params"])
             obj.columns_ = list(state["columns"])

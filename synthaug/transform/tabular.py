@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         return frame
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None) -> "TabularTransformer":
+    def fit(self, X: Any, y: Any = None) -> TabularTransformer:
         """Learn the schema (unless given) and each column's encoding."""
         self._check_params()
         frame = self._validate(X, reset=True)
@@ -171,9 +172,9 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
 
         n_numeric = sum(not s.is_discrete for s in schema)
         if self.n_jobs not in (None, 1) and n_numeric > 1:
-            encoders = Parallel(n_jobs=self.n_jobs)(delayed(fit_one)(s, sd) for s, sd in zip(schema, seeds))
+            encoders = Parallel(n_jobs=self.n_jobs)(delayed(fit_one)(s, sd) for s, sd in zip(schema, seeds, strict=True))
         else:
-            encoders = [fit_one(s, sd) for s, sd in zip(schema, seeds)]
+            encoders = [fit_one(s, sd) for s, sd in zip(schema, seeds, strict=True)]
         self._set_encoders(encoders)
         return self
 
@@ -204,9 +205,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         Xt = np.asarray(X)
         if Xt.ndim != 2 or Xt.shape[1] != self.output_dim_:
-            raise DataValidationError(
-                f"expected an encoded matrix with {self.output_dim_} columns, got shape {Xt.shape}"
-            )
+            raise DataValidationError(f"expected an encoded matrix with {self.output_dim_} columns, got shape {Xt.shape}")
         data = {}
         for enc in self.encoders_:
             start, stop = self.column_offsets_[enc.spec.name]
@@ -249,7 +248,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> "TabularTransformer":
+    def from_state(cls, state: Mapping[str, Any]) -> TabularTransformer:
         try:
             obj = cls(**state["params"], dtype=np.dtype(state["dtype"]))
             schema = TableSchema.from_dict(state["schema"])

@@ -14,8 +14,8 @@ seconds, with an integer ``random_state``), clones it as needed, and raises
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
