@@ -13,6 +13,7 @@ conditions, persistence hooks, random streams) lives here.
 from __future__ import annotations
 
 import numbers
+from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -121,7 +122,7 @@ def _match_text(values: pd.Series, categories: list[Any]) -> pd.Series:
     return values.map(mapping)
 
 
-class BaseSynthesizer(BaseEstimator):
+class BaseSynthesizer(BaseEstimator, metaclass=ABCMeta):
     """Base class of tabular synthesizers (see module docstring)."""
 
     model_name: ClassVar[str] = ""
@@ -130,17 +131,21 @@ class BaseSynthesizer(BaseEstimator):
     def _check_params(self) -> None:  # pragma: no cover - overridden
         pass
 
+    @abstractmethod
     def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
-        raise NotImplementedError
+        """Train the networks on the transformer's encoding of the training rows."""
 
+    @abstractmethod
     def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:
-        raise NotImplementedError
+        """Draw rows in the transformer's encoding; ``conditions`` maps columns to per-row category slots."""
 
+    @abstractmethod
     def _network_state(self) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The fitted networks' tensors (and any other tensor state), as a flat dict to save."""
 
+    @abstractmethod
     def _restore_networks(self, tensors: Mapping[str, torch.Tensor], state: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        """Rebuild the networks from tensors written by :meth:`_network_state`."""
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
