@@ -6,6 +6,7 @@ from imblearn.utils import check_sampling_strategy
 from imblearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_parametrize_with_checks
 
 from synthaug.over_sampling import GenerativeOverSampler
 from synthaug.synthesizers import TVAESynthesizer
@@ -98,5 +99,10 @@ def test_privacy_report_without_dp():
 
 
 @parametrize_with_checks([fast_sampler()])
-def test_imblearn_and_sklearn_checks(estimator, check):
+def test_imblearn_checks(estimator, check):
+    check(estimator)
+
+
+@sklearn_parametrize_with_checks([fast_sampler()])
+def test_sklearn_checks(estimator, check):
     check(estimator)
