@@ -21,7 +21,7 @@ M = TypeVar("M", bound=nn.Module)
 def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     """(Re)initialise every parameter of ``module`` from ``generator`` (torch's default schemes)."""
     for sub in module.modules():
-        if isinstance(sub, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+        if isinstance(sub, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)) and sub.weight.numel():
             nn.init.kaiming_uniform_(sub.weight, a=math.sqrt(5), generator=generator)
             if sub.bias is not None:
                 fan_in, _ = nn.init._calculate_fan_in_and_fan_out(sub.weight)

@@ -249,7 +249,7 @@ class CategoryEncoder:
     def codes(self, series: pd.Series) -> np.ndarray:
         """Index of each value in the slot list; missing values map to the last slot."""
         values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
-        codes = pd.Categorical(values, categories=self.categories).codes.astype(np.int64)
+        codes = pd.Index(self.categories, dtype=object).get_indexer(values).astype(np.int64)
         missing = series.isna().to_numpy()
         unknown = (codes < 0) & ~missing
         if unknown.any():
