@@ -5,6 +5,7 @@ Not part of the ``synthaug`` package; the scripts import it from their own folde
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import logging
 import os
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -252,3 +253,29 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# --------------------------------------------------------------------------- shared CLI and model protocol
+class Runner(Protocol):
+    """How to build, fit and sample one library's model; timing lives in each script's ``run_model``."""
+
+    name: str
+
+    def build(self, frame: pd.DataFrame, epochs: int, seed: int) -> Any:
+        """Construct an unfitted model (and whatever metadata it needs)."""
+
+    def fit(self, model: Any, frame: pd.DataFrame) -> None:
+        """Fit ``model`` on ``frame`` (including the library's preprocessing)."""
+
+    def sample(self, model: Any, n_rows: int) -> pd.DataFrame:
+        """Draw ``n_rows`` synthetic rows as a DataFrame with the columns of the real table."""
+
+
+def add_path_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--output-dir`` and ``--data-dir``, shared by every benchmark script."""
+    parser.add_argument(
+        "--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"where results go (default {DEFAULT_OUTPUT_DIR})"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help=f"folder with NAME.csv files (default {DEFAULT_DATA_DIR})"
+    )

@@ -28,8 +28,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,19 +62,7 @@ SDV_MISSING_MESSAGE = (
 
 
 # --------------------------------------------------------------------------- models
-class Runner(Protocol):
-    """How to build, fit and sample one library's CTGAN; timing lives in :func:`run_model`."""
-
-    name: str
-
-    def build(self, frame: pd.DataFrame, epochs: int, seed: int) -> Any:
-        """Construct an unfitted model (and whatever metadata it needs)."""
-
-    def fit(self, model: Any, frame: pd.DataFrame) -> None:
-        """Fit ``model`` on ``frame`` (including the library's preprocessing)."""
-
-    def sample(self, model: Any, n_rows: int) -> pd.DataFrame:
-        """Draw ``n_rows`` synthetic rows as a DataFrame with the columns of the real table."""
+Runner = common.Runner
 
 
 class SynthaugRunner:
@@ -295,12 +282,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--sample-rows", type=int, default=10_000, help="rows sampled and timed (default 10000)")
     parser.add_argument("--skip-sdv", action="store_true", help="run synthaug's CTGAN only")
-    parser.add_argument(
-        "--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"where results go (default {DEFAULT_OUTPUT_DIR})"
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help=f"folder with NAME.csv files (default {DEFAULT_DATA_DIR})"
-    )
+    common.add_path_arguments(parser)
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.sample_rows < 1:
         parser.error("--epochs and --sample-rows must be positive")

@@ -50,7 +50,6 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -628,14 +627,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"subsample larger tables (cps1988) to this many rows, stratified and seeded; 0: no subsampling "
         f"(default {DEFAULT_MAX_ROWS})",
     )  # fmt: skip
-    parser.add_argument(
-        "--output-dir", type=Path, default=common.DEFAULT_OUTPUT_DIR,
-        help=f"where results go (default {common.DEFAULT_OUTPUT_DIR})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--data-dir", type=Path, default=common.DEFAULT_DATA_DIR,
-        help=f"folder with NAME.csv files (default {common.DEFAULT_DATA_DIR})",
-    )  # fmt: skip
+    common.add_path_arguments(parser)
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be positive")

@@ -34,7 +34,6 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -62,19 +61,8 @@ SDV_MISSING_MESSAGE = (
 
 
 # --------------------------------------------------------------------------- models
-class Runner(Protocol):
-    """How to build, fit and sample one synthesizer; timing lives in :func:`run_model`."""
-
-    name: str
-
-    def build(self, frame: pd.DataFrame, epochs: int, seed: int) -> Any:
-        """Construct an unfitted model."""
-
-    def fit(self, model: Any, frame: pd.DataFrame) -> None:
-        """Fit ``model`` on ``frame`` (including the library's preprocessing)."""
-
-    def sample(self, model: Any, n_rows: int) -> pd.DataFrame:
-        """Draw ``n_rows`` synthetic rows as a DataFrame with the columns of the real table."""
+class Runner(common.Runner, Protocol):
+    """A :class:`common.Runner` that also describes its model's parameters."""
 
     def describe(self, model: Any) -> dict[str, Any]:
         """Parameters worth recording in the JSON."""
@@ -382,14 +370,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="random seed of the split, the models and the metrics (default 0)")
     parser.add_argument("--skip-sdv", action="store_true", help="run synthaug's synthesizers only")
-    parser.add_argument(
-        "--output-dir", type=Path, default=common.DEFAULT_OUTPUT_DIR,
-        help=f"where results go (default {common.DEFAULT_OUTPUT_DIR})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--data-dir", type=Path, default=common.DEFAULT_DATA_DIR,
-        help=f"folder with NAME.csv files (default {common.DEFAULT_DATA_DIR})",
-    )  # fmt: skip
+    common.add_path_arguments(parser)
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be positive")
