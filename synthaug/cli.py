@@ -39,6 +39,48 @@ def _check_output(output: Path, inputs: Sequence[Path], overwrite: bool, what: s
         raise CLIError(f"{what} {str(output)!r} is a directory")
 
 
+def _privacy_params(args: argparse.Namespace) -> dict:
+    """``{"dp": DPConfig}`` from --epsilon/--delta/--max-grad-norm/--accountant, or nothing."""
+    if args.epsilon is None:
+        for flag, value in (("--delta", args.delta), ("--max-grad-norm", args.max_grad_norm)):
+            if value is not None:
+                raise CLIError(f"{flag} only applies with --epsilon")
+        return {}
+    from .privacy import DPConfig
+
+    settings = {"epsilon": args.epsilon, "delta": args.delta, "accountant": args.accountant}
+    if args.max_grad_norm is not None:
+        settings["max_grad_norm"] = args.max_grad_norm
+    return {"dp": DPConfig(**settings)}
+
+
+def _schema_param(path: str | None) -> dict:
+    if path is None:
+        return {}
+    from .schema import TableSchema
+
+    schema_path = Path(path)
+    if not schema_path.is_file():
+        raise CLIError(f"schema file {path!r} does not exist")
+    return {"schema": TableSchema.from_json(schema_path.read_text(encoding="utf-8"))}
+
+
+def _print_privacy(report: dict) -> None:
+    if report.get("epsilon") is None:
+        print("privacy: no formal guarantee (trained without differential privacy; pass --epsilon to train with it)")
+        return
+    line = f"privacy: ({report['epsilon']:.3f}, {report['delta']:.3g})-differential privacy"
+    if "accountant" in report:
+        line += (
+            f" [target epsilon {report['target_epsilon']:g}; {report['accountant']} accountant; "
+            f"noise multiplier {report['noise_multiplier']:.3f}, {report['steps']} steps at sample rate "
+            f"{report['sample_rate']:.4f}, clipping norm {report['max_grad_norm']:g}]"
+        )
+    print(line)
+    if report.get("rows_outside_released_domain"):
+        print(f"privacy: {report['rows_outside_released_domain']} row(s) outside the privately released domain were not used")
+
+
 def _cmd_synthesize(args: argparse.Namespace) -> int:
     from .io import read_table, table_format, write_table
     from .synthesizers.base import check_conditions
@@ -53,7 +95,7 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     conditions = _parse_conditions(args.condition)
     check_conditions(df, conditions)
     rows = args.rows if args.rows is not None else len(df)
-    params = {"random_state": args.seed, "verbose": not args.quiet}
+    params = {"random_state": args.seed, "verbose": not args.quiet, **_privacy_params(args), **_schema_param(args.schema)}
     if args.epochs is not None:
         params["epochs"] = args.epochs
     if args.batch_size is not None:
@@ -66,6 +108,7 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     write_table(synthetic, output)
     print(f"fitted {args.model} on {len(df)} rows x {df.shape[1]} columns in {fit_seconds:.1f}s")
     print(f"wrote {len(synthetic)} synthetic rows to {output}")
+    _print_privacy(model.privacy_spent_)
     if args.save_model:
         model.save(args.save_model)
         print(f"saved model to {args.save_model}")
@@ -89,7 +132,7 @@ def _cmd_oversample(args: argparse.Namespace) -> int:
     _check_output(output, [source], args.overwrite)
     df = read_table(source)
     X, y = check_target_column(df, args.target)
-    params = {"verbose": not args.quiet}
+    params = {"verbose": not args.quiet, **_privacy_params(args)}
     if args.epochs is not None:
         params["epochs"] = args.epochs
     if args.batch_size is not None:
@@ -107,6 +150,7 @@ def _cmd_oversample(args: argparse.Namespace) -> int:
     write_table(balanced, output)
     print(f"class counts after:  {y_res.value_counts().sort_index().to_dict()}")
     print(f"wrote {len(balanced)} rows ({len(balanced) - len(df)} synthetic) to {output}")
+    _print_privacy(sampler.privacy_spent_)
     return 0
 
 
@@ -147,6 +191,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("differential privacy")
+    group.add_argument("--epsilon", type=float, default=None, help="train with (epsilon, delta)-DP; the total budget")
+    group.add_argument("--delta", type=float, default=None, help="DP delta (default: 1/(10 n), always reported)")
+    group.add_argument("--max-grad-norm", type=float, default=None, help="DP-SGD per-row clipping norm (default: 1)")
+    group.add_argument("--accountant", default="prv", choices=["prv", "rdp"], help="privacy accountant (default: prv)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -164,8 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--seed", type=int, default=None, help="random seed for reproducible output")
     syn.add_argument("--condition", action="append", metavar="COL=VALUE", help="only generate rows with COL=VALUE (repeatable)")
     syn.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
+    syn.add_argument(
+        "--schema", default=None, metavar="JSON", help="column kinds and domains; public=True marks a domain as public (DP)"
+    )
     syn.add_argument("--overwrite", action="store_true", help="replace existing output files (never the input)")
     syn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_privacy_arguments(syn)
     syn.set_defaults(func=_cmd_synthesize)
 
     smp = sub.add_parser("sample", help="draw rows from a saved model")
@@ -193,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     ovs.add_argument("--seed", type=int, default=None, help="random seed")
     ovs.add_argument("--overwrite", action="store_true", help="replace an existing output file (never the input)")
     ovs.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_privacy_arguments(ovs)
     ovs.set_defaults(func=_cmd_oversample)
 
     demo = sub.add_parser("demo", help="synthesize a built-in dataset and report its fidelity")

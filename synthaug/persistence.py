@@ -19,6 +19,7 @@ import torch
 
 from .atomic import atomic_path
 from .exceptions import ModelFileError
+from .privacy.config import DPConfig
 from .schema import TableSchema
 
 FORMAT = "synthaug-model"
@@ -44,7 +45,11 @@ def _params_to_json(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         if isinstance(value, np.random.RandomState):
             raise ModelFileError(f"parameter {key!r} is a RandomState; use an integer seed to save the model")
-        out[key] = {"__schema__": value.to_dict()} if isinstance(value, TableSchema) else value
+        if isinstance(value, TableSchema):
+            value = {"__schema__": value.to_dict()}
+        elif isinstance(value, DPConfig):
+            value = {"__dp__": value.to_dict()}
+        out[key] = value
     return out
 
 
@@ -53,6 +58,8 @@ def _params_from_json(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         if isinstance(value, dict) and "__schema__" in value:
             value = TableSchema.from_dict(value["__schema__"])
+        elif isinstance(value, dict) and "__dp__" in value:
+            value = DPConfig(**value["__dp__"])
         elif isinstance(value, list):
             value = tuple(value)
         out[key] = value

@@ -13,6 +13,7 @@ conditions, persistence hooks, random streams) lives here.
 from __future__ import annotations
 
 import numbers
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -25,16 +26,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConditionError, DataValidationError
+from ..privacy.config import check_dp
+from ..privacy.ledger import NO_GUARANTEE
 from ..schema import TableSchema, infer_schema
 from ..transform.tabular import TabularTransformer, as_frame
-
-NO_GUARANTEE = {
-    "guarantee": "none",
-    "epsilon": None,
-    "delta": None,
-    "covers": [],
-    "note": "trained without differential privacy: there is no formal privacy guarantee",
-}
 
 DEFAULT_TARGET_NAME = "target"
 
@@ -132,8 +127,12 @@ class BaseSynthesizer(BaseEstimator, metaclass=ABCMeta):
         pass
 
     @abstractmethod
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
-        """Train the networks on the transformer's encoding of the training rows."""
+    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
+        """Train the networks on the transformer's encoding of the training rows.
+
+        ``private`` is a :class:`~synthaug.privacy.PrivateFit` for a differentially private
+        fit (then the method trains with DP-SGD and returns the privacy ledger), else None.
+        """
 
     @abstractmethod
     def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:
@@ -170,12 +169,46 @@ class BaseSynthesizer(BaseEstimator, metaclass=ABCMeta):
         if self.target_column_ is not None and schema is None:
             # the target is a class label: always categorical, whatever its values look like
             schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}})
-        self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max), schema).fit(frame)
-        self.schema_ = self.transformer_.schema_
-        self._fit_encoded(self._encode_training_data(frame, rng), rng)
+        dp = check_dp(getattr(self, "dp", None))
+        if dp is None:
+            self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max), schema).fit(frame)
+            self.schema_ = self.transformer_.schema_
+            self._fit_encoded(self._encode_training_data(frame, rng), rng)
+            self.privacy_spent_ = dict(NO_GUARANTEE)
+        else:
+            self.privacy_spent_ = self._fit_private(frame, schema, dp, rng)
         self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
-        self.privacy_spent_ = dict(NO_GUARANTEE)
         return self
+
+    def _fit_private(self, frame: pd.DataFrame, schema: Any, dp: Any, rng: np.random.RandomState) -> dict[str, Any]:
+        """Differentially private fit: private representation statistics, then DP-SGD.
+
+        Only column kinds are taken from an inferred schema; domains count as public only
+        where the schema says ``public=True`` (and for the class labels given as ``y``).
+        """
+        from ..privacy.plan import plan_private_fit
+
+        if schema is None:
+            schema = infer_schema(frame)
+        elif not isinstance(schema, TableSchema):
+            schema = TableSchema.from_dict(schema)
+        schema.check_frame(frame)
+        schema = TableSchema([schema[c] for c in frame.columns])
+        public = {self.target_column_} if self.target_column_ is not None else set()
+        plan = plan_private_fit(frame, schema, dp, rng, public_columns=public)
+        if plan.dropped_rows:
+            warnings.warn(
+                f"{plan.dropped_rows} training row(s) hold values outside the privately released domain "
+                "(rare categories, or missing values in a column released as complete) and were not used",
+                stacklevel=3,
+            )
+        seed = rng.randint(np.iinfo(np.int32).max)
+        self.transformer_ = self._make_transformer(seed, plan.domain.schema).fit_released(plan.frame, plan.domain)
+        self.schema_ = self.transformer_.schema_
+        ledger = self._fit_encoded(self._encode_training_data(plan.frame, rng), rng, private=plan)
+        if ledger is None:  # pragma: no cover - every synthesizer returns its ledger
+            raise RuntimeError(f"{type(self).__name__} did not report its privacy spending")
+        return ledger
 
     def _input_frame(self, X: Any, y: Any) -> pd.DataFrame:
         """Record the input container and return one DataFrame holding X (and y)."""

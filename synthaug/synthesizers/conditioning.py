@@ -51,6 +51,18 @@ class ConditionLayout:
             columns.append(np.argmax(encoded[:, start:stop], axis=1))
         return np.stack(columns, axis=1) if columns else np.zeros((encoded.shape[0], 0), dtype=np.int64)
 
+    def sampler(self, codes: np.ndarray, private: Any = None, *, log_frequency: bool = True) -> ConditionSampler:
+        """The condition sampler: from the training rows' ``codes`` (slot per discrete column),
+        or, in a private fit, from the privately released counts only (no row indices, so
+        training-by-sampling, which picks rows by category, is impossible)."""
+        if private is None:
+            return ConditionSampler.from_codes(codes, self.slots, log_frequency=log_frequency, device=self.device)
+        counts = np.zeros((len(self.columns), max(self.slots, default=1)), dtype=np.int64)
+        for j, column in enumerate(self.columns):  # a loop over columns, not rows
+            released = np.rint(np.clip(private.domain.slot_counts(column), 0.0, None)).astype(np.int64)
+            counts[j, : released.size] = released if released.sum() > 0 else 1  # no signal: uniform
+        return ConditionSampler(counts, self.slots, log_frequency=log_frequency, device=self.device)
+
     def vector(self, conditions: dict[str, np.ndarray], start: int, stop: int) -> torch.Tensor:
         """Condition vectors for rows ``start:stop`` of the requested per-row categories."""
         m = stop - start

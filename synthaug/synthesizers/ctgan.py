@@ -17,7 +17,9 @@ import torch
 from torch import nn
 
 from ..nn import ResidualBlock, SpanActivation, build, leaky_mlp
-from ..training import AdversarialConfig, ConditionSampler, train_conditional_wgan
+from ..privacy.config import check_dp
+from ..training import AdversarialConfig, train_conditional_wgan, train_private_gan
+from ..training.optim import make_adam
 from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
 from .conditioning import ConditionalDecoding, ConditionLayout
 
@@ -55,16 +57,23 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
 
     Parameters:
         epochs: passes over the data.
-        batch_size: rows per step; must be a multiple of ``pac``.
-        pac: rows the critic judges together (PacGAN), against mode collapse.
+        batch_size: rows per step; must be a multiple of ``pac``. Under DP, the expected
+            size of the Poisson-sampled batches.
+        pac: rows the critic judges together (PacGAN), against mode collapse; ``None``
+            means 10, or 1 under DP (packing is not supported with DP).
         embedding_dim: size of the noise vector.
         generator_dim / discriminator_dim: hidden widths of the synthesis net / critic.
         generator_lr / discriminator_lr, generator_decay / discriminator_decay: Adam settings.
         discriminator_steps: critic updates per synthesis-net update.
-        gp_weight: weight of the gradient penalty.
+        gp_weight: weight of the gradient penalty (not used under DP: the private critic
+            has a logistic loss, as a penalty's double backward cannot be privatised).
         log_frequency: training-by-sampling draws categories by log-frequency.
         max_modes: most Gaussian-mixture modes per numeric column.
-        schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one.
+        schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
+            (under DP, columns with ``public=True`` have public domains).
+        dp: a :class:`~synthaug.privacy.DPConfig` to train with differential privacy: the
+            critic (the only network that reads real rows) by DP-SGD, the representation
+            from private statistics; ``None`` trains without privacy.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar with the losses.
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
@@ -81,7 +90,7 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         *,
         epochs: int = 300,
         batch_size: int = 500,
-        pac: int = 10,
+        pac: int | None = None,
         embedding_dim: int = 128,
         generator_dim: Sequence[int] = (256, 256),
         discriminator_dim: Sequence[int] = (256, 256),
@@ -94,6 +103,7 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         log_frequency: bool = True,
         max_modes: int = 10,
         schema: Any = None,
+        dp: Any = None,
         device: str = "auto",
         verbose: bool = False,
         random_state: int | np.random.RandomState | None = None,
@@ -113,20 +123,35 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         self.log_frequency = log_frequency
         self.max_modes = max_modes
         self.schema = schema
+        self.dp = dp
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        check_positive_ints(self, ("epochs", "batch_size", "pac", "embedding_dim", "discriminator_steps", "max_modes"))
+        check_positive_ints(self, ("epochs", "batch_size", "embedding_dim", "discriminator_steps", "max_modes"))
         check_layer_widths(self, ("generator_dim", "discriminator_dim"))
         check_positive_floats(self, ("generator_lr", "discriminator_lr"))
-        if self.batch_size % self.pac != 0:
+        private = check_dp(self.dp) is not None
+        if self.pac is not None:
+            check_positive_ints(self, ("pac",))
+            if private and self.pac != 1:
+                raise ValueError(
+                    f"pac={self.pac} is not supported with dp (packing rows breaks per-row clipping); use pac=1 or None"
+                )
+        pac = self._pac()
+        if self.batch_size % pac != 0:
             raise ValueError(
-                f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}); "
-                f"try batch_size={max(self.pac, self.batch_size // self.pac * self.pac)}"
+                f"batch_size ({self.batch_size}) must be a multiple of pac ({pac}); "
+                f"try batch_size={max(pac, self.batch_size // pac * pac)}"
             )
+
+    def _pac(self) -> int:
+        """The packing in use: ``pac``, or its default (10; 1 under DP)."""
+        if self.pac is not None:
+            return int(self.pac)
+        return 1 if check_dp(self.dp) is not None else 10
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> None:
@@ -139,20 +164,19 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         in_dim = self.embedding_dim + self.layout_.dim
         self.synthesis_net_ = build(lambda: SynthesisNet(in_dim, self.generator_dim, data_dim), self.device_, generator)
         self.critic_net_ = build(
-            lambda: CriticNet(data_dim + self.layout_.dim, self.discriminator_dim, self.pac), self.device_, generator
+            lambda: CriticNet(data_dim + self.layout_.dim, self.discriminator_dim, self._pac()), self.device_, generator
         )
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
+    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
-        self.conditions_ = ConditionSampler.from_codes(
-            self.layout_.codes(data), self.layout_.slots, log_frequency=self.log_frequency, device=self.device_
-        )
+        codes = self.layout_.codes(data)
+        self.conditions_ = self.layout_.sampler(codes, private, log_frequency=self.log_frequency)
         tensor = torch.as_tensor(data, dtype=torch.float32, device=self.device_)
         config = AdversarialConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
-            pac=self.pac,
+            pac=self._pac(),
             embedding_dim=self.embedding_dim,
             discriminator_steps=self.discriminator_steps,
             gp_weight=self.gp_weight,
@@ -161,6 +185,33 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
             generator_decay=self.generator_decay,
             discriminator_decay=self.discriminator_decay,
         )
+        if private is not None:
+            trainer = private.trainer(
+                [self.critic_net_],
+                lambda params: make_adam(
+                    params, lr=self.discriminator_lr, betas=config.betas, weight_decay=self.discriminator_decay
+                ),
+                batch_size=self.batch_size,
+                epochs=self.epochs * self.discriminator_steps,
+                generator=generator,
+            )
+            self.history_ = train_private_gan(
+                self.synthesis_net_,
+                self.critic_net_,
+                self._activation,
+                tensor,
+                torch.as_tensor(codes, device=self.device_),
+                self.conditions_,
+                self.layout_.head,
+                config,
+                generator,
+                trainer,
+                verbose=self.verbose,
+            )
+            trainer.close()
+            self._eval()
+            self.critic_net_.eval()
+            return private.ledger(trainer, ["critic network"])
         self.history_ = train_conditional_wgan(
             self.synthesis_net_,
             self.critic_net_,
@@ -174,6 +225,7 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         )
         self.synthesis_net_.eval()
         self.critic_net_.eval()
+        return None
 
     # ------------------------------------------------------------------ sample
     def _eval(self) -> None:

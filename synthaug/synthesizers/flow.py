@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..nn import build
 from ..nn.flows import ConditionalFlowNet
-from ..training import ConditionSampler, FlowConfig, train_conditional_flow
+from ..training import FlowConfig, train_conditional_flow
+from ..training.optim import make_adam
 from ..transform.dequantized import DequantizedTransformer
 from ..transform.tabular import as_frame
 from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
@@ -41,7 +42,11 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
             (trains the unconditional model used by plain ``sample`` and ``score_samples``).
         max_grad_norm: gradient-norm clipping for stable likelihood training.
         n_quantiles: resolution of the quantile-normal map of numeric columns.
-        schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one.
+        schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
+            (under DP, columns with ``public=True`` have public domains).
+        dp: a :class:`~synthaug.privacy.DPConfig` to train with differential privacy: the
+            whole flow by DP-SGD (per-row clipping replaces ``max_grad_norm``), category bins
+            and quantile maps from private statistics; ``None`` trains without privacy.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar with the loss.
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
@@ -65,6 +70,7 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         max_grad_norm: float = 10.0,
         n_quantiles: int = 1000,
         schema: Any = None,
+        dp: Any = None,
         device: str = "auto",
         verbose: bool = False,
         random_state: int | np.random.RandomState | None = None,
@@ -79,6 +85,7 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         self.max_grad_norm = max_grad_norm
         self.n_quantiles = n_quantiles
         self.schema = schema
+        self.dp = dp
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -106,12 +113,12 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         self.flow_net_ = build(lambda: ConditionalFlowNet(dim, context, self.n_layers, self.hidden_dims), self.device_, generator)
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
+    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
         codes = self._training_codes
         del self._training_codes
         n_cond = len(self.layout_.columns)
-        self.conditions_ = ConditionSampler.from_codes(codes[:, :n_cond], self.layout_.slots, device=self.device_)
+        self.conditions_ = self.layout_.sampler(codes[:, :n_cond], private)
         t = self.transformer_
         to = dict(dtype=torch.float32, device=self.device_)
         config = FlowConfig(
@@ -122,6 +129,15 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
             unconditional_share=self.unconditional_share,
             max_grad_norm=self.max_grad_norm,
         )
+        trainer = None
+        if private is not None:
+            trainer = private.trainer(
+                [self.flow_net_],
+                lambda params: make_adam(params, lr=self.learning_rate, weight_decay=self.weight_decay),
+                batch_size=self.batch_size,
+                epochs=self.epochs,
+                generator=generator,
+            )
         self.history_ = train_conditional_flow(
             self.flow_net_,
             torch.as_tensor(data[:, : t.n_numeric_], **to),
@@ -131,9 +147,14 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
             self.conditions_,
             config,
             generator,
+            private=trainer,
             verbose=self.verbose,
         )
         self.flow_net_.eval()
+        if trainer is None:
+            return None
+        trainer.close()
+        return private.ledger(trainer, ["flow network"])
 
     # ------------------------------------------------------------------ sample and score
     def _eval(self) -> None:

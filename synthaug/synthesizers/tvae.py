@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from ..nn import LearntScale, SpanActivation, SpanLikelihood, build, relu_mlp
-from ..training import ConditionSampler, VAEConfig, train_conditional_vae
+from ..training import VAEConfig, train_conditional_vae
+from ..training.optim import make_adam
 from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
 from .conditioning import ConditionalDecoding, ConditionLayout
 
@@ -61,7 +62,11 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
         learning_rate, l2scale: Adam step size and weight decay.
         loss_factor: weight of the reconstruction term against the KL term.
         max_modes: most Gaussian-mixture modes per numeric column.
-        schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one.
+        schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
+            (under DP, columns with ``public=True`` have public domains).
+        dp: a :class:`~synthaug.privacy.DPConfig` to train with differential privacy: encoder
+            and decoder by DP-SGD (flat clipping over both), the representation from private
+            statistics; ``None`` trains without privacy.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar with the losses.
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
@@ -86,6 +91,7 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
         loss_factor: float = 2.0,
         max_modes: int = 10,
         schema: Any = None,
+        dp: Any = None,
         device: str = "auto",
         verbose: bool = False,
         random_state: int | np.random.RandomState | None = None,
@@ -100,6 +106,7 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
         self.loss_factor = loss_factor
         self.max_modes = max_modes
         self.schema = schema
+        self.dp = dp
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -130,10 +137,10 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
             self.decoder_net_.log_scale.proj.weight.fill_(_INITIAL_LOG_SCALE)
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState) -> None:
+    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
         codes = self.layout_.codes(data)
-        self.conditions_ = ConditionSampler.from_codes(codes, self.layout_.slots, device=self.device_)
+        self.conditions_ = self.layout_.sampler(codes, private)
         config = VAEConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -141,6 +148,15 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
             weight_decay=self.l2scale,
             loss_factor=self.loss_factor,
         )
+        trainer = None
+        if private is not None:
+            trainer = private.trainer(
+                [self.encoder_net_, self.decoder_net_],
+                lambda params: make_adam(params, lr=self.learning_rate, weight_decay=self.l2scale),
+                batch_size=self.batch_size,
+                epochs=self.epochs,
+                generator=generator,
+            )
         self.history_ = train_conditional_vae(
             self.encoder_net_,
             self.decoder_net_,
@@ -150,9 +166,14 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
             self.conditions_,
             config,
             generator,
+            private=trainer,
             verbose=self.verbose,
         )
         self._eval()
+        if trainer is None:
+            return None
+        trainer.close()
+        return private.ledger(trainer, ["encoder network", "decoder network"])
 
     # ------------------------------------------------------------------ sample
     def _eval(self) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -43,6 +46,38 @@ def vae_loss(
     return loss_factor * reconstruction, kl
 
 
+class ShuffledBatches:
+    """Non-private batching: every row once per epoch, in a fresh random order."""
+
+    def __init__(self, n_rows: int, batch_size: int, generator: torch.Generator, device: torch.device) -> None:
+        self.n_rows, self.batch_size, self.generator, self.device = n_rows, batch_size, generator, device
+
+    def epoch_batches(self) -> Iterator[torch.Tensor]:
+        order = torch.randperm(self.n_rows, generator=self.generator, device=self.device)
+        for start in range(0, self.n_rows, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+
+class PlainStep:
+    """Non-private optimiser step, optionally with gradient-norm clipping of the whole batch."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, clip: tuple[list[nn.Parameter], float] | None = None) -> None:
+        self.optimizer, self.clip = optimizer, clip
+
+    def backward_and_step(self, per_row: torch.Tensor) -> None:
+        """Step on the batch mean of the per-row losses."""
+        self.optimizer.zero_grad(set_to_none=True)
+        batch_mean(per_row).backward()
+        if self.clip is not None:
+            torch.nn.utils.clip_grad_norm_(*self.clip)
+        self.optimizer.step()
+
+
+def batch_mean(per_row: torch.Tensor) -> torch.Tensor:
+    """Mean over a batch that may be empty."""
+    return per_row.sum() / max(per_row.shape[0], 1)
+
+
 def train_conditional_vae(
     encoder: nn.Module,
     decoder: nn.Module,
@@ -53,37 +88,49 @@ def train_conditional_vae(
     config: VAEConfig,
     generator: torch.Generator,
     *,
+    private: Any = None,
     verbose: bool = False,
 ) -> list[dict]:
     """Train a conditional VAE on encoded rows ``data``.
 
-    Rows are visited in a fresh random order each epoch; each row's condition is the
-    one-hot of one of its own discrete values, chosen at random, fed to both encoder
-    and decoder. The loss is ``loss_factor * NLL + KL``. Returns per-epoch mean losses.
+    Rows are visited in a fresh random order each epoch (or, with ``private``, a
+    :class:`~synthaug.privacy.PrivateTraining`, in Poisson-sampled batches with DP-SGD
+    steps); each row's condition is the one-hot of one of its own discrete values, chosen
+    at random, fed to both encoder and decoder. The loss is ``loss_factor * NLL + KL``.
+    Returns per-epoch mean losses.
     """
     device = data.device
     n_rows = data.shape[0]
-    params = list(encoder.parameters()) + list(decoder.parameters())
-    optimizer = make_adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    if private is None:
+        params = list(encoder.parameters()) + list(decoder.parameters())
+        stepper: Any = PlainStep(make_adam(params, lr=config.learning_rate, weight_decay=config.weight_decay))
+        batches: Any = ShuffledBatches(n_rows, config.batch_size, generator, device)
+    else:
+        stepper = batches = private
     history: list[dict] = []
     encoder.train()
     decoder.train()
-    bar = tqdm(range(config.epochs), desc="TVAE", unit="epoch", disable=not verbose, leave=False)
+    bar = tqdm(range(config.epochs), desc="TVAE" + (" (DP)" if private else ""), unit="epoch", disable=not verbose, leave=False)
     for epoch in bar:
-        order = torch.randperm(n_rows, generator=generator, device=device)
+        started = time.perf_counter()
         total_rec = torch.zeros((), device=device)
         total_kl = torch.zeros((), device=device)
-        for start in range(0, n_rows, config.batch_size):
-            rows = order[start : start + config.batch_size]
+        seen = 0
+        for rows in batches.epoch_batches():
+            rows = rows.to(device)
             cond = conditions.own_conditions(codes[rows], generator)
             rec, kl = vae_loss(encoder, decoder, likelihood, data[rows], cond, config.loss_factor, generator)
-            loss = (rec + kl).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            stepper.backward_and_step(rec + kl)
+            seen += rows.shape[0]
             total_rec += rec.detach().sum()
             total_kl += kl.detach().sum()
-        record = {"epoch": epoch + 1, "reconstruction_loss": float(total_rec) / n_rows, "kl_loss": float(total_kl) / n_rows}
+        seen = max(seen, 1)
+        record = {
+            "epoch": epoch + 1,
+            "reconstruction_loss": float(total_rec) / seen,
+            "kl_loss": float(total_kl) / seen,
+            "seconds": time.perf_counter() - started,
+        }
         history.append(record)
         if verbose:
             bar.set_postfix(rec=f"{record['reconstruction_loss']:.3f}", kl=f"{record['kl_loss']:.3f}")
@@ -120,6 +167,7 @@ def train_conditional_flow(
     config: FlowConfig,
     generator: torch.Generator,
     *,
+    private: Any = None,
     verbose: bool = False,
 ) -> list[dict]:
     """Maximum-likelihood training of a conditional flow on dequantised rows.
@@ -127,20 +175,29 @@ def train_conditional_flow(
     Each batch re-draws the dequantisation noise of the discrete levels. The context is
     the one-hot of one of the row's own discrete values, or all zeros for a share
     ``unconditional_share`` of rows, so one network serves unconditional sampling and
-    density (zero context) and exact conditional sampling. Returns per-epoch mean NLL.
+    density (zero context) and exact conditional sampling. With ``private`` (a
+    :class:`~synthaug.privacy.PrivateTraining`) batches are Poisson-sampled and steps are
+    DP-SGD steps, whose per-row clipping replaces the batch gradient clipping.
+    Returns per-epoch mean NLL.
     """
     device = numeric.device
     n_rows = numeric.shape[0]
-    optimizer = make_adam(flow.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    if private is None:
+        optimizer = make_adam(flow.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+        stepper: Any = PlainStep(optimizer, (list(flow.parameters()), config.max_grad_norm))
+        batches: Any = ShuffledBatches(n_rows, config.batch_size, generator, device)
+    else:
+        stepper = batches = private
     n_cond = conditions.n_discrete
     history: list[dict] = []
     flow.train()
-    bar = tqdm(range(config.epochs), desc="Flow", unit="epoch", disable=not verbose, leave=False)
+    bar = tqdm(range(config.epochs), desc="Flow" + (" (DP)" if private else ""), unit="epoch", disable=not verbose, leave=False)
     for epoch in bar:
-        order = torch.randperm(n_rows, generator=generator, device=device)
+        started = time.perf_counter()
         total = torch.zeros((), device=device)
-        for start in range(0, n_rows, config.batch_size):
-            rows = order[start : start + config.batch_size]
+        seen = 0
+        for rows in batches.epoch_batches():
+            rows = rows.to(device)
             batch_codes = codes[rows]
             u = torch.rand(batch_codes.shape, generator=generator, device=device, dtype=numeric.dtype)
             x = torch.cat([numeric[rows], dequantize_batch(batch_codes, bin_low, bin_width, u)], dim=1)
@@ -148,13 +205,10 @@ def train_conditional_flow(
             keep = torch.rand(rows.shape[0], generator=generator, device=device) >= config.unconditional_share
             context = context * keep.unsqueeze(1).to(context.dtype)
             nll = -flow.log_prob(x, context)
-            loss = nll.mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(flow.parameters(), config.max_grad_norm)
-            optimizer.step()
+            stepper.backward_and_step(nll)
+            seen += rows.shape[0]
             total += nll.detach().sum()
-        record = {"epoch": epoch + 1, "nll": float(total) / n_rows}
+        record = {"epoch": epoch + 1, "nll": float(total) / max(seen, 1), "seconds": time.perf_counter() - started}
         history.append(record)
         if verbose:
             bar.set_postfix(nll=f"{record['nll']:.3f}")

@@ -144,6 +144,19 @@ class ModeEncoder:
         self.weights = (gmm.weights_[keep] / gmm.weights_[keep].sum()).astype(float)
         return self
 
+    def fit_quantiles(self, quantile: Any, *, max_modes: int) -> ModeEncoder:
+        """Modes from a quantile function instead of data (differentially private fits):
+        ``max_modes`` equal-probability segments, each a mode at its median with a standard
+        deviation of half its width (at least 0.1% of the range), equally weighted."""
+        probs = np.linspace(0.0, 1.0, max_modes + 1)
+        edges = np.asarray(quantile(probs), dtype=float)
+        centres = np.asarray(quantile(0.5 * (probs[:-1] + probs[1:])), dtype=float)
+        span = float(edges[-1] - edges[0]) or max(abs(float(edges[0])), 1.0)
+        self.means = centres
+        self.stds = np.maximum(0.5 * np.diff(edges), 1e-3 * span)
+        self.weights = np.full(max_modes, 1.0 / max_modes)
+        return self
+
     # layout ------------------------------------------------------------------
     @property
     def n_modes(self) -> int:

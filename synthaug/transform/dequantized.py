@@ -114,6 +114,38 @@ class DequantizedTransformer:
             self.quantiles_ = quantile
         return self
 
+    def fit_released(self, frame: pd.DataFrame, domain: Any) -> DequantizedTransformer:
+        """Set up the representation from privately released statistics instead of the data.
+
+        ``domain`` is a :class:`~synthaug.privacy.PrivateDomain`: category bins come from its
+        noisy counts, the quantile map of numeric columns from its noisy histograms. Only the
+        column names of ``frame`` are read, never its values.
+        """
+        self.columns_ = list(frame.columns)
+        self._set_layout(domain.schema)
+        width = np.zeros((len(self.levels_), int(self.levels_.max(initial=1))))
+        frequencies = [domain.slot_counts(c) for c in self.discrete_columns_]
+        frequencies += [np.array([domain.numeric[c].present, domain.numeric[c].missing]) for c in self.indicator_columns_]
+        for j, counts in enumerate(frequencies):  # a loop over columns, not rows
+            freq = np.clip(np.asarray(counts, dtype=float), 0.0, None)
+            freq = freq / freq.sum() if freq.sum() > 0 else np.full(freq.size, 1.0 / freq.size)
+            freq = np.maximum(freq, _MIN_BIN)
+            width[j, : freq.size] = freq / freq.sum()
+        self.bin_width_ = width
+        self.bin_low_ = np.cumsum(width, axis=1) - width
+        self.quantiles_ = None
+        if self.n_numeric_:
+            references = np.linspace(0.0, 1.0, min(self.n_quantiles, 100))
+            quantiles = np.column_stack([domain.numeric[c].quantiles(references) for c in self.numeric_columns_])
+            quantiles = np.maximum.accumulate(quantiles, axis=0)
+            transformer = QuantileTransformer(n_quantiles=len(references), output_distribution="normal")
+            transformer.quantiles_ = quantiles
+            transformer.references_ = references
+            transformer.n_quantiles_ = len(references)
+            transformer.n_features_in_ = quantiles.shape[1]
+            self.quantiles_ = transformer
+        return self
+
     def _numeric_values(self, frame: pd.DataFrame, rng: np.random.RandomState | None) -> np.ndarray:
         columns = []
         for name in self.numeric_columns_:

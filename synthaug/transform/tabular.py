@@ -178,6 +178,28 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self._set_encoders(encoders)
         return self
 
+    def fit_released(self, X: pd.DataFrame, domain: Any) -> TabularTransformer:
+        """Set up the encoding from privately released statistics instead of the data.
+
+        ``domain`` is a :class:`~synthaug.privacy.PrivateDomain`: its schema gives the
+        categories and bounds, its noisy histograms the mixture modes. Only the column
+        names and dtypes of ``X`` are read, never its values.
+        """
+        self._check_params()
+        frame = self._validate(X, reset=True)  # names and dtypes only
+        self.is_dataframe_input_ = isinstance(X, pd.DataFrame)
+        self.columns_ = list(X.columns)
+        self.input_dtypes_ = {str(c): str(t) for c, t in frame.dtypes.items()}
+        self.schema_ = domain.schema
+        encoders: list[ColumnEncoder] = []
+        for spec in self.schema_:
+            if spec.is_discrete:
+                encoders.append(make_encoder(spec, self.handle_unknown))
+            else:
+                encoders.append(ModeEncoder(spec).fit_quantiles(domain.numeric[spec.name].quantiles, max_modes=self.max_modes))
+        self._set_encoders(encoders)
+        return self
+
     def _set_encoders(self, encoders: list[ColumnEncoder]) -> None:
         self.encoders_ = encoders
         self.spans_: list[Span] = [span for enc in encoders for span in enc.spans]

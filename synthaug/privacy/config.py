@@ -1,0 +1,81 @@
+"""The user's privacy budget: :class:`DPConfig`."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ACCOUNTANTS = ("prv", "rdp")
+
+
+@dataclass(frozen=True)
+class DPConfig:
+    """Differential-privacy settings of one fit.
+
+    Parameters:
+        epsilon: total privacy budget (> 0, finite). It covers everything the fit reads
+            from the private rows: domain discovery, the representation and DP-SGD.
+        delta: total failure probability; ``None`` means ``1 / (10 n)`` for ``n`` training
+            rows. Must be below ``1 / n``. Always reported in ``privacy_spent_``.
+        max_grad_norm: per-row gradient clipping norm of DP-SGD.
+        accountant: ``"prv"`` (Opacus's PRV accountant, tight) or ``"rdp"`` (Rényi DP, faster,
+            slightly loose). The same accountant composes preprocessing and training.
+        preprocessing_share: the part of ``epsilon`` (and, when category sets must be
+            discovered, of ``delta``) spent on the private statistics of the data
+            representation (bounds, category sets and frequencies, quantiles).
+    """
+
+    epsilon: float
+    delta: float | None = None
+    max_grad_norm: float = 1.0
+    accountant: str = "prv"
+    preprocessing_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.epsilon, bool) or not isinstance(self.epsilon, numbers.Real) or not self.epsilon > 0:
+            raise ValueError(f"epsilon must be a positive number, got {self.epsilon!r}")
+        if math.isinf(self.epsilon):
+            raise ValueError("epsilon must be finite; to train without differential privacy, pass dp=None")
+        if self.delta is not None and (
+            isinstance(self.delta, bool) or not isinstance(self.delta, numbers.Real) or not 0 < self.delta < 1
+        ):
+            raise ValueError(f"delta must be in (0, 1), got {self.delta!r}")
+        if isinstance(self.max_grad_norm, bool) or not isinstance(self.max_grad_norm, numbers.Real) or not self.max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
+        if self.accountant not in ACCOUNTANTS:
+            raise ValueError(f"accountant must be one of {', '.join(ACCOUNTANTS)}, got {self.accountant!r}")
+        if not isinstance(self.preprocessing_share, numbers.Real) or not 0 < self.preprocessing_share < 1:
+            raise ValueError(f"preprocessing_share must be in (0, 1), got {self.preprocessing_share!r}")
+
+    def resolve_delta(self, n_rows: int) -> float:
+        """The delta to use for ``n_rows`` private rows (checked against ``1 / n_rows``)."""
+        if n_rows < 1:
+            raise ValueError("differential privacy needs at least one training row")
+        if self.delta is None:
+            return 1.0 / (10.0 * n_rows)
+        if not self.delta < 1.0 / n_rows:
+            raise ValueError(
+                f"delta={self.delta:g} is not below 1/n = {1.0 / n_rows:g} for n={n_rows} rows: such a delta allows "
+                f"releasing a whole row; use delta <= {1.0 / (10 * n_rows):.3g} (or leave it None for 1/(10 n))"
+            )
+        return float(self.delta)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_dp(dp: Any) -> DPConfig | None:
+    """Accept ``None``, a :class:`DPConfig` or its dict form; raise a clear error otherwise."""
+    if dp is None or isinstance(dp, DPConfig):
+        return dp
+    if isinstance(dp, Mapping):
+        unknown = set(dp) - set(DPConfig.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown dp settings {sorted(unknown)}; allowed: {', '.join(DPConfig.__dataclass_fields__)}")
+        if "epsilon" not in dp:
+            raise ValueError("dp settings need an 'epsilon'")
+        return DPConfig(**dp)
+    raise ValueError(f"dp must be None, a DPConfig or a dict of its settings, got {type(dp).__name__}")

@@ -1,0 +1,331 @@
+"""Private discovery of a table's representation: domains, frequencies and quantiles.
+
+Everything a synthesizer would otherwise read from the private rows before training
+(category sets and frequencies, numeric bounds, quantiles or mixture modes, whether
+a column has missing values) comes from here, either from public knowledge declared
+in the schema or from Gaussian noisy histograms charged to the privacy ledger:
+
+==========================  ==================================================================
+what                        how it is covered
+==========================  ==================================================================
+column names, kinds, dtypes  public metadata (inferred from the table's format unless declared)
+category set                 declared public (``public=True`` with ``categories``; booleans), or
+                             a thresholded Gaussian histogram over the observed values
+                             (values whose noisy count is below the threshold are dropped, so a
+                             value seen once never reaches the model), or class labels given
+                             as ``y`` (the label set is treated as public; their counts are not)
+category frequencies         the same Gaussian histogram (noisy counts)
+missing values or not        declared public, or the noisy count of the missing key
+numeric bounds               declared public (``public=True`` with ``bounds``), or a Gaussian
+                             histogram over fixed, data-independent power-of-two bins
+numeric shape                a Gaussian histogram of equal-width bins inside the bounds; modes
+                             and quantiles are read off its noisy CDF (post-processing)
+==========================  ==================================================================
+
+Histograms of one round are released together: one row adds 1 to one bin of each
+of the ``m`` histograms, so the round is one Gaussian mechanism with L2 sensitivity
+``sqrt(m)``. There are at most two rounds (bounds first, then the shapes inside them);
+both use the same noise multiplier, recorded as ``(sigma, 1.0, rounds)`` in the
+accountant's history. Thresholding new keys adds ``delta_threshold`` (a union bound over
+the columns whose categories are discovered).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from ..exceptions import DataValidationError
+from ..schema import ColumnSpec, TableSchema
+from ..transform.columns import to_float
+
+_LOG2_MIN, _LOG2_MAX = -10, 42  # power-of-two bins cover |x| in [2**-10, 2**42)
+_PRESENCE_SIGMAS = 4.0  # a public bin counts as present when its noisy count exceeds 4 noise std
+_TIGHTEN_SIGMAS = 2.0  # a found range is cut to the outermost shape bins above 2 noise std
+
+
+@dataclass
+class NumericSummary:
+    """A noisy histogram of a numeric column inside its (private or public) bounds."""
+
+    bounds: tuple[float, float]
+    edges: np.ndarray
+    counts: np.ndarray
+    missing: float = 0.0  # noisy count of missing values (clipped at 0)
+
+    @property
+    def present(self) -> float:
+        return float(np.clip(self.counts, 0.0, None).sum())
+
+    def cdf_points(self) -> tuple[np.ndarray, np.ndarray]:
+        mass = np.clip(self.counts, 0.0, None)
+        if mass.sum() <= 0:
+            mass = np.ones_like(mass)
+        cdf = np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
+        return self.edges, cdf
+
+    def quantiles(self, probs: np.ndarray) -> np.ndarray:
+        """Inverse of the piecewise-linear noisy CDF at ``probs``."""
+        edges, cdf = self.cdf_points()
+        # np.interp needs increasing x: drop flat steps of the CDF (empty bins)
+        keep = np.concatenate([[True], np.diff(cdf) > 0])
+        return np.interp(probs, cdf[keep], edges[keep])
+
+
+@dataclass
+class PrivateDomain:
+    """The released representation statistics, with what they cost."""
+
+    schema: TableSchema
+    category_counts: dict[str, np.ndarray]
+    numeric: dict[str, NumericSummary]
+    noise_multiplier: float
+    rounds: int
+    delta_threshold: float
+    releases: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[tuple[float, float, int]]:
+        return [(self.noise_multiplier, 1.0, self.rounds)] if self.rounds else []
+
+    def slot_counts(self, column: str) -> np.ndarray:
+        """Noisy counts of a discrete column, one per encoder slot (categories, then missing)."""
+        return self.category_counts[column]
+
+    def restrict(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """Rows inside the released domain, numeric values clipped to the released bounds;
+        returns them and how many rows fell outside (those are not used for training)."""
+        keep = np.ones(len(frame), dtype=bool)
+        out = frame.copy()
+        for spec in self.schema:
+            column = out[spec.name]
+            missing = column.isna().to_numpy()
+            if not spec.nullable:
+                keep &= ~missing
+            if spec.is_discrete:
+                values = column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
+                keep &= (pd.Index(spec.categories, dtype=object).get_indexer(values) >= 0) | missing
+            elif spec.kind != "datetime":  # dates outside the bounds are clipped when decoding
+                low, high = self.numeric[spec.name].bounds
+                out[spec.name] = column.clip(low, high)
+        dropped = int((~keep).sum())
+        return out.loc[keep].reset_index(drop=True), dropped
+
+
+# --------------------------------------------------------------------------- bins
+def _log_bin(x: np.ndarray) -> np.ndarray:
+    """Index of each value among the fixed signed power-of-two bins (see :func:`_log_bin_edges`)."""
+    n_mag = _LOG2_MAX - _LOG2_MIN
+    magnitude = np.abs(x)
+    with np.errstate(divide="ignore"):
+        k = np.floor(np.log2(np.maximum(magnitude, 2.0**_LOG2_MIN))).astype(np.int64) - _LOG2_MIN
+    k = np.clip(k, 0, n_mag - 1)
+    tiny = magnitude < 2.0**_LOG2_MIN
+    # layout: negative bins (largest magnitude first), the zero bin, positive bins
+    return np.where(tiny, n_mag, np.where(x < 0, n_mag - 1 - k, n_mag + 1 + k))
+
+
+def _log_bin_edges(index: int) -> tuple[float, float]:
+    n_mag = _LOG2_MAX - _LOG2_MIN
+    if index == n_mag:
+        return -(2.0**_LOG2_MIN), 2.0**_LOG2_MIN
+    if index < n_mag:
+        k = n_mag - 1 - index + _LOG2_MIN
+        return -(2.0 ** (k + 1)), -(2.0**k)
+    k = index - n_mag - 1 + _LOG2_MIN
+    return 2.0**k, 2.0 ** (k + 1)
+
+
+def _n_log_bins() -> int:
+    return 2 * (_LOG2_MAX - _LOG2_MIN) + 1
+
+
+# --------------------------------------------------------------------------- release
+def _noisy(counts: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
+    return counts.astype(float) + rng.normal(0.0, std, size=counts.shape)
+
+
+def _bounds_to_spec(spec: ColumnSpec, low: float, high: float) -> tuple[Any, Any]:
+    if spec.kind == "datetime":
+        return (pd.Timestamp(low, unit="s").isoformat(), pd.Timestamp(high, unit="s").isoformat())
+    if spec.kind == "integer":
+        return (float(math.floor(low)), float(math.ceil(high)))
+    return (float(low), float(high))
+
+
+def _public_bounds(spec: ColumnSpec) -> tuple[float, float] | None:
+    if not (spec.public and spec.bounds is not None):
+        return None
+    from ..transform.columns import numeric_bounds
+
+    return numeric_bounds(spec)
+
+
+def _has_public_categories(spec: ColumnSpec, public_columns: set[str]) -> bool:
+    return spec.kind == "boolean" or spec.name in public_columns or (spec.public and spec.categories is not None)
+
+
+def discovered_columns(schema: TableSchema, public_columns: set[str] | None = None) -> list[str]:
+    """Discrete columns whose category set must be discovered privately (thresholded)."""
+    public_columns = set(public_columns or ())
+    return [s.name for s in schema if s.is_discrete and not _has_public_categories(s, public_columns)]
+
+
+def release_rounds(schema: TableSchema) -> int:
+    """How many Gaussian releases :func:`release_domain` makes for ``schema`` (0, 1 or 2)."""
+    if len(schema) == 0:
+        return 0
+    return 2 if any(not s.is_discrete and _public_bounds(s) is None for s in schema) else 1
+
+
+def release_domain(
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    *,
+    noise_multiplier: float,
+    delta_threshold: float,
+    rng: np.random.Generator,
+    public_columns: set[str] | None = None,
+    public_categories: dict[str, list[Any]] | None = None,
+) -> PrivateDomain:
+    """Release the representation statistics of ``frame`` with Gaussian noise.
+
+    Args:
+        frame: the private rows.
+        schema: column kinds (and, for columns with ``public=True``, public domains).
+        noise_multiplier: noise std per unit of L2 sensitivity, used in every round.
+        delta_threshold: the delta spent on thresholding discovered categories (union
+            bound over the columns whose categories are discovered).
+        rng: source of the noise.
+        public_columns: columns whose category set is public although not declared (the
+            class labels given as ``y``); ``public_categories`` gives their categories.
+    """
+    public_columns = set(public_columns or ())
+    public_categories = dict(public_categories or {})
+    n = len(frame)
+    discrete = [s for s in schema if s.is_discrete]
+    numeric = [s for s in schema if not s.is_discrete]
+    need_range = [s for s in numeric if _public_bounds(s) is None]
+    rounds = release_rounds(schema)
+    m1 = len(discrete) + len(numeric)  # round 1: categories, ranges, and shapes inside public bounds
+    m2 = len(need_range)  # round 2: shapes inside the privately found bounds
+    std1 = noise_multiplier * math.sqrt(max(m1, 1))
+    std2 = noise_multiplier * math.sqrt(max(m2, 1))
+    discovered = [s for s in discrete if not _has_public_categories(s, public_columns)]
+    threshold = 1.0
+    if discovered:
+        if not delta_threshold > 0:
+            raise ValueError("discovering category sets privately needs a positive delta_threshold")
+        threshold = 1.0 + std1 * float(-ndtri(delta_threshold / len(discovered)))
+    presence1, presence2 = _PRESENCE_SIGMAS * std1, _PRESENCE_SIGMAS * std2
+
+    specs: dict[str, ColumnSpec] = {}
+    counts: dict[str, np.ndarray] = {}
+    summaries: dict[str, NumericSummary] = {}
+    releases: list[dict[str, Any]] = []
+
+    for spec in discrete:
+        column = frame[spec.name]
+        missing = column.isna().to_numpy()
+        public = _has_public_categories(spec, public_columns)
+        if public:
+            categories = list(
+                public_categories.get(spec.name) or ([False, True] if spec.kind == "boolean" else spec.categories or [])
+            )
+            index = pd.Index(categories, dtype=object)
+            codes = index.get_indexer(column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column)
+            raw = np.bincount(codes[(codes >= 0) & ~missing], minlength=len(categories)).astype(float)
+            noisy = np.clip(_noisy(raw, std1, rng), 0.0, None)
+            kept = categories
+            kept_counts = noisy
+        else:
+            values = column[~missing]
+            values = values.astype(object) if isinstance(values.dtype, pd.CategoricalDtype) else values
+            observed = values.value_counts(sort=False)
+            noisy = _noisy(observed.to_numpy(), std1, rng)
+            passed = noisy > threshold
+            kept_series = pd.Series(noisy[passed], index=observed.index[passed])
+            try:
+                kept_series = kept_series.sort_index()
+            except TypeError:  # mixed types: an order that does not depend on the data's row order
+                kept_series = kept_series.iloc[np.argsort([repr(v) for v in kept_series.index], kind="stable")]
+            kept = [v.item() if isinstance(v, np.generic) else v for v in kept_series.index]
+            kept_counts = kept_series.to_numpy()
+            if not kept:
+                raise DataValidationError(
+                    f"column {spec.name!r}: no category is frequent enough to be released at this privacy budget; "
+                    "declare its categories in the schema with public=True, drop the column, or raise epsilon"
+                )
+        noisy_missing = float(missing.sum()) + rng.normal(0.0, std1)
+        nullable = spec.nullable if spec.public else bool(noisy_missing > presence1)
+        slot_counts = np.concatenate([kept_counts, [max(noisy_missing, 0.0)]]) if nullable else np.asarray(kept_counts)
+        specs[spec.name] = replace(spec, categories=list(kept), nullable=nullable)
+        counts[spec.name] = np.asarray(slot_counts, dtype=float)
+        releases.append(
+            {
+                "column": spec.name,
+                "statistic": "category counts" + (" (public categories)" if public else " (thresholded: categories discovered)"),
+                "round": 1,
+            }
+        )
+
+    ranges: dict[str, tuple[float, float]] = {}
+    for spec in numeric:
+        bounds = _public_bounds(spec)
+        if bounds is not None:
+            ranges[spec.name] = bounds
+            continue
+        x = to_float(frame[spec.name], spec)
+        present = x[~np.isnan(x)]
+        noisy = _noisy(np.bincount(_log_bin(present), minlength=_n_log_bins()), std1, rng)
+        passed = np.flatnonzero(noisy > presence1)
+        if passed.size == 0:
+            raise DataValidationError(
+                f"column {spec.name!r}: too few rows to find its range privately at this budget; "
+                "declare its bounds in the schema with public=True, or raise epsilon"
+            )
+        ranges[spec.name] = (_log_bin_edges(int(passed[0]))[0], _log_bin_edges(int(passed[-1]))[1])
+        releases.append({"column": spec.name, "statistic": "range (power-of-two bins)", "round": 1})
+
+    for spec in numeric:
+        low, high = ranges[spec.name]
+        private_range = spec.name in {s.name for s in need_range}
+        std, presence = (std2, presence2) if private_range else (std1, presence1)
+        x = to_float(frame[spec.name], spec)
+        missing = np.isnan(x)
+        n_bins = int(np.clip(n / max(4.0 * std, 1.0), 4, 64))
+        edges = np.linspace(low, high, n_bins + 1) if high > low else np.array([low, low + 1.0])
+        inner = np.clip(x[~missing], low, high)
+        raw = np.histogram(inner, bins=edges)[0].astype(float)
+        noisy = _noisy(raw, std, rng)
+        noisy_missing = float(missing.sum()) + rng.normal(0.0, std)
+        nullable = spec.nullable if spec.public else bool(noisy_missing > presence)
+        if private_range:  # tighten the power-of-two range to the outermost bins that likely hold rows
+            passed = np.flatnonzero(noisy > _TIGHTEN_SIGMAS * std)
+            if passed.size:
+                low, high = float(edges[passed[0]]), float(edges[passed[-1] + 1])
+                keep = slice(passed[0], passed[-1] + 1)
+                edges, noisy = edges[passed[0] : passed[-1] + 2], noisy[keep]
+        summaries[spec.name] = NumericSummary((float(low), float(high)), edges, noisy, max(noisy_missing, 0.0))
+        specs[spec.name] = replace(spec, bounds=_bounds_to_spec(spec, low, high), nullable=nullable)
+        releases.append(
+            {"column": spec.name, "statistic": f"histogram of {len(edges) - 1} bins", "round": 2 if private_range else 1}
+        )
+
+    for entry in releases:
+        entry["noise_std"] = std2 if entry["round"] == 2 else std1
+    schema_out = TableSchema([specs[s.name] for s in schema])
+    return PrivateDomain(
+        schema=schema_out,
+        category_counts=counts,
+        numeric=summaries,
+        noise_multiplier=float(noise_multiplier),
+        rounds=rounds,
+        delta_threshold=float(delta_threshold if discovered else 0.0),
+        releases=releases,
+    )
