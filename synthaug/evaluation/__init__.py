@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from .detection import coverage, detection_auc
 from .fidelity import column_shapes, ks_complement, pairwise_trends, total_variation_complement
 from .privacy import (
     attribute_inference,
@@ -25,7 +26,8 @@ from .privacy import (
     singling_out_risk,
 )
 from .result import MetricResult
-from .utility import train_synthetic_test_real
+from .utility import augmentation_gain, train_synthetic_test_real
+from .validity import category_validity, missing_values
 
 _LAZY = {"evaluate": "synthaug.evaluation.report", "AuditReport": "synthaug.evaluation.report"}
 
@@ -33,8 +35,12 @@ __all__ = [
     "AuditReport",
     "MetricResult",
     "attribute_inference",
+    "augmentation_gain",
+    "category_validity",
     "closer_to_train_share",
     "column_shapes",
+    "coverage",
+    "detection_auc",
     "distance_to_closest_record",
     "evaluate",
     "exact_copy_rate",
@@ -42,6 +48,7 @@ __all__ = [
     "leakage_metrics",
     "membership_inference_density",
     "membership_inference_distance",
+    "missing_values",
     "nearest_neighbour_distance_ratio",
     "pairwise_trends",
     "singling_out_risk",
