@@ -159,6 +159,15 @@ class AuditReport:
         frame["reference"] = pd.to_numeric(frame["reference"], errors="coerce")
         return frame
 
+    def summary(self) -> str:
+        """A compact plain-text table (metric, value, reference, better), then the skipped metrics."""
+        rows = [(r.name, _fmt(r.value), _fmt(r.details.get("reference")), r.direction) for r in self.results]
+        header = ("metric", "value", "reference", "better")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         from .. import __version__
 
