@@ -135,3 +135,11 @@ def test_lazy_exports_do_not_import_torch_or_matplotlib():
     code = "import sys, synthaug; synthaug.evaluate; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_a_holdout_inside_real_train_is_flagged(data):
+    train = data["train"]
+    report = evaluate(train, data["synthetic"], train.iloc[:200])
+    assert "100% of the holdout rows also appear in real_train" in report.info["warnings"][0]
+    assert "WARNING: 100% of the holdout rows" in report.summary()
+    assert evaluate(train, data["synthetic"]).info["warnings"] == []

@@ -166,6 +166,7 @@ class AuditReport:
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
         lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        lines += [f"WARNING: {text}" for text in self.info.get("warnings", [])]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,6 +193,7 @@ class AuditReport:
     def to_markdown(self) -> str:
         """A Markdown summary: the metric table, skipped metrics and the privacy spent."""
         lines = ["# Synthetic data audit", "", _describe(self.info), ""]
+        lines += [f"**Warning:** {text}\n" for text in self.info.get("warnings", [])]
         for section in SECTIONS:
             results = [r for r in self.results if _SECTION_OF.get(r.name) == section]
             if not results:
@@ -267,6 +269,7 @@ class AuditReport:
     def _html_body(self, figures: dict[str, bytes]) -> str:
         esc = html.escape
         parts = ["<h1>Synthetic data audit</h1>", f"<p>{esc(_describe(self.info))}</p>"]
+        parts += [f'<p class="warning"><b>Warning:</b> {esc(text)}</p>' for text in self.info.get("warnings", [])]
         parts.append(
             "<p>Each metric comes with its <b>reference</b>: the same computation with real holdout rows in place of "
             "the synthetic ones (or chance, where stated). A synthetic table is as good, and leaks as little, as "
@@ -341,6 +344,7 @@ _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
     "th{background:#f2f2f2}img{max-width:100%}figure{margin:1em 0}figcaption{font-size:90%;color:#555}"
+    ".warning{background:#fff3cd;border:1px solid #e0c060;padding:6px}"
     "pre{background:#f7f7f7;padding:6px;overflow-x:auto;font-size:80%}h3 small{font-weight:normal;color:#555}"
 )
 _STYLE_TAG = "<style>{style}</style>"
@@ -468,6 +472,15 @@ def _evaluate(
     results += leakage
     skipped.update(leakage_skipped)
 
+    warnings_: list[str] = []
+    copies = next((r for r in results if r.name == "exact_copy_rate"), None)
+    overlap = None if copies is None else copies.details.get("reference")
+    if overlap is not None and overlap > 0.5:
+        warnings_.append(
+            f"{overlap:.0%} of the holdout rows also appear in real_train: the holdout was not held out, so the "
+            "references and the membership attacks are meaningless (pass the training rows only as real_train)"
+        )
+
     privacy_spent = None
     if model is not None:
         spent = getattr(model, "privacy_spent_", None)
@@ -486,6 +499,7 @@ def _evaluate(
         "random_state": seed,
         "seconds": seconds,
         "seconds_total": time.perf_counter() - started,
+        "warnings": warnings_,
     }
     tables = {"real_train": real_train, "synthetic": synthetic}
     if real_holdout is not None:
