@@ -484,9 +484,7 @@ def _evaluate(
     privacy_spent = None
     if model is not None:
         spent = getattr(model, "privacy_spent_", None)
-        privacy_spent = (
-            dict(spent) if spent is not None else {"note": f"{type(model).__name__} has no privacy_spent_ (not fitted?)"}
-        )
+        privacy_spent = dict(spent) if spent is not None else {"note": f"{type(model).__name__} does not report privacy_spent_"}
     info = {
         "n_rows": {
             "real_train": len(real_train),
