@@ -144,3 +144,11 @@ def test_augmentation_gain_errors():
         augmentation_gain(train, train, real_holdout=holdout, target="x1")
     with pytest.raises(ValueError, match="'nope' is not a column of real_train"):
         augmentation_gain(train, train, real_holdout=holdout, target="nope")
+
+
+def test_detection_catches_mode_collapse(tables):
+    train = tables["train"]
+    collapsed = pd.concat([train.iloc[:1]] * 500, ignore_index=True)  # one real row, repeated
+    assert detection_auc(train, collapsed, random_state=0, max_rows=500).value > 0.95
+    elsewhere = collapsed.assign(x=99.0)  # one made-up row, repeated
+    assert detection_auc(train, elsewhere, random_state=0, max_rows=500).value > 0.95

@@ -210,3 +210,15 @@ def test_quasi_identifiers_can_be_given(tables):
     result = singling_out_risk(train, train, real_holdout=tables["holdout"], quasi_identifiers=["x", "y", "when", "colour"])
     assert result.details["combinations"] == ["x|y|when|colour"]
     assert result.value > result.details["reference"] + 0.2
+
+
+def test_density_attack_on_a_single_categorical_column():
+    """One-hot blocks are rank-deficient: empty PCA directions must not be whitened into infinities."""
+    rng = np.random.default_rng(0)
+
+    def sample(n):
+        return pd.DataFrame({"a": rng.choice(list("xyz"), n)})
+
+    with np.errstate(all="raise"):
+        result = membership_inference_density(sample(300), sample(300), real_holdout=sample(200), random_state=0)
+    assert 0.4 < result.value < 0.6

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import pairwise_distances_chunked, roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
 from ..schema import TableSchema
@@ -27,13 +27,26 @@ from .result import MetricResult
 def _detect(
     encoder: MixedEncoder, real: pd.DataFrame, other: pd.DataFrame, n: int, estimator: BaseEstimator, n_splits: int, seed: int
 ) -> float:
-    X = np.vstack([encoder.transform(subsample(real, n, seed)), encoder.transform(subsample(other, n, seed + 1))])
-    y = np.r_[np.zeros(min(n, len(real)), dtype=int), np.ones(min(n, len(other)), dtype=int)]
-    # equal rows share a fold: a copy in the training folds would otherwise teach the opposite label
-    groups = row_hashes(X)
-    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    proba = cross_val_predict(clone(estimator), X, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, proba))
+    X = np.vstack([encoder.transform(subsample(real, n, seed)), encoder.transform(subsample(other, n, seed))])
+    y = np.r_[np.zeros(n, dtype=int), np.ones(n, dtype=int)]
+    # Rows that occur on both sides cannot be told apart by any classifier: their score is the share of
+    # "other" rows among the identical ones. (Cross-validating them would teach the opposite label
+    # through the copy in the training folds and push the AUC far below 0.5.)
+    hashes = row_hashes(X)
+    share = pd.Series(y).groupby(hashes).transform("mean").to_numpy(dtype=float)
+    scores = share.copy()
+    rest = (share == 0.0) | (share == 1.0)
+    counts = np.bincount(y[rest], minlength=2)
+    if counts.min() == 0:
+        # every row of one side is in a shared group, so a row outside them is known to be from the other side
+        scores[rest] = y[rest]
+    else:
+        splits = min(n_splits, int(counts.min()))
+        if splits < 2:
+            raise ValueError("detection_auc: too few distinct rows on one side to cross-validate a classifier")
+        folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed)
+        scores[rest] = cross_val_predict(clone(estimator), X[rest], y[rest], cv=folds, method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, scores))
 
 
 def detection_auc(
@@ -52,10 +65,12 @@ def detection_auc(
 
     At most ``max_rows`` rows of each table are encoded (mixed-type encoding with missing
     indicators) and labelled real / synthetic; out-of-fold probabilities of ``n_splits``-fold
-    stratified cross-validation give the AUC. Equal rows are kept in the same fold (a copied
-    row scores the same on both sides: AUC 0.5, not below). 0.5 means indistinguishable (lower is better;
-    values below 0.5 are noise). Default classifier: ``HistGradientBoostingClassifier``.
-    Reference: the same test of holdout rows against training rows. ``target`` is ignored.
+    stratified cross-validation give the AUC. Rows that occur identically on both sides get the
+    share of synthetic rows among their copies as score, what any classifier can reach at best
+    (a copy of the real table scores 0.5, not below); the other rows are cross-validated.
+    0.5 means indistinguishable (lower is better; values below 0.5 are noise). Default
+    classifier: ``HistGradientBoostingClassifier``. Reference: the same test of holdout rows
+    against training rows. ``target`` is ignored.
     """
     check_tables("detection_auc", real_train, synthetic=synthetic, real_holdout=real_holdout)
     if max_rows < 2 * n_splits or n_splits < 2:

@@ -342,8 +342,17 @@ def _mia_density(ctx: _Leakage, n_components: int) -> MetricResult:
     candidates, labels = _candidates(ctx, ctx.seeds[_S_DOMIAS], ctx.real_holdout.iloc[np.sort(order[half:])])
     synthetic = ctx.synthetic_queries
     k = max(1, min(n_components, synthetic.shape[1], len(synthetic) - 1, len(reference) - 1))
-    pca = PCA(n_components=k, whiten=True, random_state=ctx.seeds[_S_DOMIAS]).fit(np.vstack([synthetic, reference]))
-    syn_z, ref_z, cand_z = pca.transform(synthetic), pca.transform(reference), pca.transform(candidates)
+    pca = PCA(n_components=k, random_state=ctx.seeds[_S_DOMIAS]).fit(np.vstack([synthetic, reference]))
+    keep = pca.explained_variance_ > 1e-12 * max(pca.explained_variance_.sum(), 1e-300)  # drop empty directions
+    if not keep.any():
+        raise ValueError("membership_inference_density: the encoded synthetic and holdout rows do not vary")
+    k = int(keep.sum())
+    whiten = pca.components_[keep].T / np.sqrt(pca.explained_variance_[keep])
+
+    def project(rows: np.ndarray) -> np.ndarray:
+        return (rows - pca.mean_) @ whiten
+
+    syn_z, ref_z, cand_z = project(synthetic), project(reference), project(candidates)
     h_syn = len(syn_z) ** (-1.0 / (k + 4))  # Scott's rule in the whitened space
     h_ref = len(ref_z) ** (-1.0 / (k + 4))
     scores = _log_kde(cand_z, syn_z, h_syn) - _log_kde(cand_z, ref_z, h_ref)
