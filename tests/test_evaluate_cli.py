@@ -20,7 +20,7 @@ def _one_thread():
 @pytest.fixture
 def files(tmp_path):
     paths = {}
-    for name, (n, seed) in {"real": (300, 0), "synthetic": (300, 2), "holdout": (200, 1)}.items():
+    for name, (n, seed) in {"real": (200, 0), "synthetic": (200, 2), "holdout": (150, 1)}.items():
         paths[name] = tmp_path / f"{name}.csv"
         make_task(n, seed).to_csv(paths[name], index=False)
     return paths

@@ -19,10 +19,10 @@ from .utility import category_labels
 REAL, SYNTHETIC, HOLDOUT = "#1f77b4", "#ff7f0e", "#2ca02c"
 
 
-def _figure(width: float, height: float) -> Any:
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Any:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def _png(fig: Any) -> bytes:
@@ -36,7 +36,8 @@ def marginals(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema, 
     n = len(columns)
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
-    fig = _figure(4.2 * ncols, 3.0 * nrows)
+    fig = _figure(4.2 * ncols, 3.2 * nrows, layout=None)  # a fixed layout: the constrained one doubles the drawing time
+    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.25 / nrows, bottom=0.35 / nrows, wspace=0.3, hspace=0.7)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax, column in zip(axes, columns, strict=False):
         spec = schema[column]
@@ -54,8 +55,8 @@ def marginals(real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema, 
             r, s = to_float(real[column], spec), to_float(synthetic[column], spec)
             r, s = r[~np.isnan(r)], s[~np.isnan(s)]
             edges = np.histogram_bin_edges(np.concatenate([r, s]), bins=30)
-            ax.hist(r, bins=edges, density=True, alpha=0.55, color=REAL, label="real")
-            ax.hist(s, bins=edges, density=True, alpha=0.55, color=SYNTHETIC, label="synthetic")
+            ax.hist(r, bins=edges, density=True, alpha=0.55, color=REAL, label="real", histtype="stepfilled")
+            ax.hist(s, bins=edges, density=True, alpha=0.55, color=SYNTHETIC, label="synthetic", histtype="stepfilled")
             ax.set_ylabel("density")
             if spec.kind == "datetime":
                 ax.set_xlabel("seconds since 1970", fontsize=7)
