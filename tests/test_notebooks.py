@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 from test_evaluation import make_task
 
-pytest.importorskip("nbclient")
+nbformat = pytest.importorskip("nbformat")  # the dev extra installs nbformat, nbclient and ipykernel
 pytest.importorskip("ipykernel")
-from nbclient import NotebookClient  # noqa: E402
+NotebookClient = pytest.importorskip("nbclient").NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "audit_report.ipynb"
