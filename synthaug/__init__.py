@@ -25,6 +25,9 @@ _LAZY = {
     "read_table": "synthaug.io",
     "write_table": "synthaug.io",
     "load_dataset": "synthaug.datasets",
+    "evaluate": "synthaug.evaluation.report",
+    "AuditReport": "synthaug.evaluation.report",
+    "DPConfig": "synthaug.privacy.config",
 }
 
 __all__ = ["__version__", *_LAZY]

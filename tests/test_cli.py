@@ -178,3 +178,45 @@ def test_synthesize_other_models(csv, tmp_path, model):
     )
     frame = pd.read_csv(out)
     assert len(frame) == 30 and (frame["group"] == "a").all()
+
+
+def test_synthesize_with_epsilon_prints_the_spent_budget(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"x": rng.normal(50, 10, n), "group": rng.choice(["a", "b"], n)})
+    source, schema, out = tmp_path / "in.csv", tmp_path / "schema.json", tmp_path / "out.csv"
+    frame.to_csv(source, index=False)
+    from synthaug.schema import infer_schema
+
+    schema.write_text(infer_schema(frame, {"group": {"public": True}, "x": {"bounds": [0, 100], "public": True}}).to_json())
+    args = ["synthesize", str(source), "-o", str(out), "--model", "tvae", "--epochs", "2", "--batch-size", "100"]
+    code = main([*args, "--epsilon", "2", "--delta", "1e-5", "--accountant", "rdp", "--schema", str(schema), "-q"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "differential privacy" in printed and "target epsilon 2" in printed and "rdp accountant" in printed
+    spent = float(printed.split("privacy: (")[1].split(",")[0])
+    assert 0 < spent <= 2
+    synthetic = pd.read_csv(out)
+    assert synthetic["x"].between(0, 100).all() and set(synthetic["group"]) <= {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--epsilon", "0"], "epsilon must be a positive number"),
+        (["--epsilon", "1", "--delta", "0.5"], "not below 1/n"),
+        (["--delta", "1e-6"], "--delta only applies with --epsilon"),
+        (["--epsilon", "1", "--schema", "missing.json"], "schema file"),
+    ],
+)
+def test_bad_privacy_arguments_exit_2(csv, tmp_path, capsys, extra, message):
+    code = main(["synthesize", str(csv), "-o", str(tmp_path / "out.csv"), "--epochs", "1", *extra, "-q"])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_synthesize_without_epsilon_says_there_is_no_guarantee(csv, tmp_path, capsys):
+    assert main(["synthesize", str(csv), "-o", str(tmp_path / "out.csv"), "--epochs", "1", "--batch-size", "100", "-q"]) == 0
+    assert "no formal guarantee" in capsys.readouterr().out

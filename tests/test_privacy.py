@@ -288,3 +288,26 @@ def test_private_conditional_sampling_is_exact():
     model = TVAESynthesizer(epochs=2, batch_size=100, dp=dp, schema=_public_groups(data), random_state=0).fit(data)
     sample = model.sample(300, conditions={"group": "b"})
     assert (sample["group"] == "b").all() and len(sample) == 300
+
+
+def test_oversampler_per_class_private_fits_compose_in_parallel():
+    from synthaug import GenerativeOverSampler
+
+    data = _table(900)
+    y = np.where(data.pop("member").to_numpy(), "yes", "no")
+    schema = infer_schema(
+        data,
+        {
+            "group": {"public": True},
+            "age": {"bounds": [0, 120], "public": True},
+            "income": {"bounds": [0, 1e6], "public": True},
+        },
+    )
+    dp = DPConfig(2.0, accountant="rdp")
+    synthesizer = TVAESynthesizer(epochs=1, batch_size=100, schema=schema, dp=dp, random_state=0)
+    sampler = GenerativeOverSampler(synthesizer=synthesizer, mode="per_class", random_state=0)
+    _, y_res = sampler.fit_resample(data, y)
+    assert (y_res == "yes").sum() == (y_res == "no").sum()
+    report = sampler.privacy_spent_
+    assert report["composition"].startswith("parallel")
+    assert report["epsilon"] == max(r["epsilon"] for r in report["per_fit"]) <= 2.0

@@ -1,18 +1,65 @@
-"""Evaluation of synthetic data: fidelity and utility metrics.
+"""Evaluation of synthetic data: fidelity, utility and leakage metrics, and the audit report.
 
 Every metric is a function ``(real_train, synthetic, *, real_holdout=None, target=None,
-schema=None, random_state=None)`` returning a :class:`MetricResult`.
+schema=None, random_state=None)`` returning a :class:`MetricResult`; where a real-vs-real
+reference exists (holdout rows compared with the training rows) it is in
+``details["reference"]``. :func:`evaluate` runs the default suite and returns an
+:class:`AuditReport` (imported lazily: it needs matplotlib only to draw).
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .detection import coverage, detection_auc
 from .fidelity import column_shapes, ks_complement, pairwise_trends, total_variation_complement
+from .privacy import (
+    attribute_inference,
+    closer_to_train_share,
+    distance_to_closest_record,
+    exact_copy_rate,
+    leakage_metrics,
+    membership_inference_density,
+    membership_inference_distance,
+    nearest_neighbour_distance_ratio,
+    singling_out_risk,
+)
 from .result import MetricResult
-from .utility import train_synthetic_test_real
+from .utility import augmentation_gain, train_synthetic_test_real
+from .validity import category_validity, missing_values
+
+_LAZY = {"evaluate": "synthaug.evaluation.report", "AuditReport": "synthaug.evaluation.report"}
 
 __all__ = [
+    "AuditReport",
     "MetricResult",
+    "attribute_inference",
+    "augmentation_gain",
+    "category_validity",
+    "closer_to_train_share",
     "column_shapes",
+    "coverage",
+    "detection_auc",
+    "distance_to_closest_record",
+    "evaluate",
+    "exact_copy_rate",
     "ks_complement",
+    "leakage_metrics",
+    "membership_inference_density",
+    "membership_inference_distance",
+    "missing_values",
+    "nearest_neighbour_distance_ratio",
     "pairwise_trends",
+    "singling_out_risk",
     "total_variation_complement",
     "train_synthetic_test_real",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'synthaug.evaluation' has no attribute {name!r}")

@@ -27,10 +27,10 @@ def _schema(real: pd.DataFrame, schema: TableSchema | None) -> TableSchema:
     return schema if schema is not None else infer_schema(real)
 
 
-def _check_columns(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:
+def _check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, label: str = "synthetic") -> None:
     missing = [c for c in real.columns if c not in synthetic.columns]
     if missing:
-        raise ValueError(f"synthetic table lacks column(s) {missing}")
+        raise ValueError(f"{label} table lacks column(s) {missing}")
 
 
 def total_variation_complement(real: pd.Series, synthetic: pd.Series) -> float:
@@ -60,19 +60,40 @@ def column_shapes(
 ) -> MetricResult:
     """Mean per-column similarity of marginals: KS complement (numeric, datetime), TV complement (discrete).
 
-    ``real_holdout``, ``target`` and ``random_state`` are accepted for a uniform metric
-    signature and ignored. ``details["per_column"]`` holds each column's score.
+    ``details["per_column"]`` holds each column's score. With ``real_holdout``,
+    ``details["reference"]`` is the same score of the holdout against ``real_train`` (what an
+    independent real sample of that size reaches). ``target`` and ``random_state`` are
+    accepted for a uniform metric signature and ignored.
     """
     _check_columns(real_train, synthetic)
+    if real_holdout is not None:
+        _check_columns(real_train, real_holdout, "real_holdout")
     schema = _schema(real_train, schema)
+    scores = _column_scores(real_train, synthetic, schema)
+    details: dict[str, Any] = {"per_column": scores}
+    _add_reference(details, real_holdout, lambda: float(np.mean(list(_column_scores(real_train, real_holdout, schema).values()))))
+    return MetricResult("column_shapes", float(np.mean(list(scores.values()))), "higher", details)
+
+
+def _column_scores(real_train: pd.DataFrame, other: pd.DataFrame, schema: TableSchema) -> dict[str, float]:
     scores: dict[str, float] = {}
     for spec in schema:
-        real, synth = real_train[spec.name], synthetic[spec.name]
+        real, synth = real_train[spec.name], other[spec.name]
         if spec.is_discrete:
             scores[spec.name] = total_variation_complement(real, synth)
         else:
             scores[spec.name] = ks_complement(to_float(real, spec), to_float(synth, spec))
-    return MetricResult("column_shapes", float(np.mean(list(scores.values()))), "higher", {"per_column": scores})
+    return scores
+
+
+def _add_reference(details: dict[str, Any], real_holdout: pd.DataFrame | None, compute: Any) -> None:
+    """Put the holdout-vs-train score in ``details["reference"]`` (None, with a note, without a holdout)."""
+    if real_holdout is None:
+        details["reference"] = None
+        details["reference_note"] = "no real_holdout given: no real-vs-real reference"
+    else:
+        details["reference"] = compute()
+        details["reference_note"] = "the same score of the holdout rows against real_train"
 
 
 # --------------------------------------------------------------------------- pairwise trends
@@ -155,12 +176,15 @@ def pairwise_trends(
       values beyond the real range fall in the end bins); missing values are a category.
 
     ``max_pairs`` evaluates a random subset of that many pairs, drawn reproducibly with
-    ``random_state``. ``real_holdout`` and ``target`` are accepted and ignored.
+    ``random_state``. With ``real_holdout``, ``details["reference"]`` is the same score of the
+    holdout against ``real_train`` (same pairs). ``target`` is accepted and ignored.
     ``details`` holds ``per_pair`` scores keyed ``"a|b"``, ``pair_counts`` by type and the
     real/synthetic correlations of numeric pairs. The value is NaN (with a ``note``) when no
     pair could be scored.
     """
     _check_columns(real_train, synthetic)
+    if real_holdout is not None:
+        _check_columns(real_train, real_holdout, "real_holdout")
     if len(real_train) == 0 or len(synthetic) == 0:
         raise ValueError("pairwise_trends needs non-empty real and synthetic tables")
     if bins < 1:
@@ -241,4 +265,13 @@ def pairwise_trends(
     else:
         value = float("nan")
         details["note"] = "no pair could be scored (every numeric pair involves a constant column)"
+    _add_reference(
+        details,
+        real_holdout,
+        lambda: (
+            pairwise_trends(
+                real_train, real_holdout, schema=schema, random_state=random_state, max_pairs=max_pairs, bins=bins
+            ).value
+        ),
+    )
     return MetricResult("pairwise_trends", value, "higher", details)

@@ -15,7 +15,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import balanced_accuracy_score, f1_score, mean_absolute_error, r2_score, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    balanced_accuracy_score,
+    f1_score,
+    mean_absolute_error,
+    r2_score,
+    roc_auc_score,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from sklearn.utils import check_random_state
@@ -187,7 +194,8 @@ def train_synthetic_test_real(
     of ``real_train``; multi-class: macro one-vs-rest) or TSTR R² (regression); higher is
     better. ``details`` hold ``tstr`` and ``trtr`` metric dicts (classification: ``roc_auc``,
     ``balanced_accuracy``, ``f1_macro``; regression: ``r2``, ``mae``), ``trtr_score`` and
-    ``ratio`` = TSTR / TRTR of the main score (None when TRTR <= 0).
+    ``ratio`` = TSTR / TRTR of the main score (None when TRTR <= 0); ``reference`` is the
+    TRTR score.
 
     Raises:
         ValueError: when ``real_holdout`` or ``target`` is missing, the target is not a column
@@ -271,6 +279,8 @@ def train_synthetic_test_real(
             "tstr": results["tstr"],
             "trtr": results["trtr"],
             "trtr_score": trtr,
+            "reference": trtr,
+            "reference_note": "train on real (TRTR): the same model trained on real_train",
             "ratio": tstr / trtr if tstr is not None and trtr is not None and trtr > 0 else None,
             "estimator": repr(base),
             "n_rows": {label: int(len(tables[label][1])) for label in tables},
@@ -281,3 +291,101 @@ def train_synthetic_test_real(
     if tstr is None:
         details["note"] = f"the estimator has neither predict_proba nor decision_function: no {main}"
     return MetricResult("train_synthetic_test_real", value, "higher", details)
+
+
+# --------------------------------------------------------------------------- augmentation gain
+def _minority_scores(model: Any, X: pd.DataFrame, y: np.ndarray, minority: Any) -> dict[str, float | None]:
+    pred = model.predict(X)
+    scores = _class_scores(model, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        balanced = float(balanced_accuracy_score(y, pred))
+    pr_auc = (
+        None if scores is None else float(average_precision_score(y == minority, _column(scores, list(model.classes_), minority)))
+    )
+    return {
+        "balanced_accuracy": balanced,
+        "minority_f1": float(f1_score(y == minority, pred == minority, zero_division=0)),
+        "pr_auc": pr_auc,
+    }
+
+
+def augmentation_gain(
+    real_train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    real_holdout: pd.DataFrame | None = None,
+    target: str | None = None,
+    estimator: BaseEstimator | None = None,
+    schema: TableSchema | None = None,
+    random_state: Any = None,
+) -> MetricResult:
+    """Gain from training on real + synthetic rows instead of real rows alone, for a (imbalanced) classification target.
+
+    The same (cloned) ``estimator`` (default ``HistGradientBoostingClassifier``) is fitted on
+    ``real_train`` and on ``real_train`` + ``synthetic`` and scored on ``real_holdout``:
+    balanced accuracy, F1 of the minority class of ``real_train`` and PR-AUC (average
+    precision) of that class. Value: the gain in balanced accuracy (higher is better);
+    ``details`` hold both score sets and every gain. Reference: 0, the real-only model.
+
+    Raises:
+        ValueError: without a holdout or target, when the target is missing from a table, is
+            not discrete (regression has no minority class), or has a single class in real_train.
+    """
+    name = "augmentation_gain"
+    if real_holdout is None:
+        raise ValueError(f"{name} needs a real_holdout: real rows kept out of training, to test on")
+    if target is None:
+        raise ValueError(f"{name} needs a target: the name of the class column")
+    for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
+        if target not in table.columns:
+            raise ValueError(f"target {target!r} is not a column of {label} (columns: {list(table.columns)})")
+    schema = schema if schema is not None else infer_schema(real_train)
+    spec = schema[target]
+    if not spec.is_discrete:
+        raise ValueError(f"{name} needs a discrete target; {target!r} is {spec.kind}")
+    features = [c for c in schema.names if c != target]
+    if not features:
+        raise ValueError(f"{name} needs at least one feature column besides the target")
+    missing = [c for c in features if c not in synthetic.columns or c not in real_holdout.columns]
+    if missing:
+        raise ValueError(f"synthetic or real_holdout lacks feature column(s) {missing}")
+
+    def rows(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        y = category_labels(table[target], spec)
+        keep = ~pd.isna(y)
+        return table.loc[keep, features].reset_index(drop=True), y[keep]
+
+    X_real, y_real = rows(real_train)
+    X_syn, y_syn = rows(synthetic)
+    X_test, y_test = rows(real_holdout)
+    counts = pd.Series(y_real).value_counts()
+    if len(counts) < 2:
+        raise ValueError(f"the real_train target {target!r} has a single class: there is nothing to classify")
+    if len(y_test) == 0:
+        raise ValueError(f"real_holdout has no rows with a value of target {target!r}")
+    minority = min(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    base = estimator if estimator is not None else _default_estimator(True, _seed(random_state))
+    X_aug = pd.concat([X_real.astype(object), X_syn.astype(object)], ignore_index=True)
+    y_aug = np.concatenate([y_real, y_syn])
+    scores = {}
+    for run, (X, y) in {"real_only": (X_real, y_real), "augmented": (X_aug, y_aug)}.items():
+        model = Pipeline([("features", feature_preprocessor(schema, features)), ("model", clone(base))])
+        model.fit(X, y)
+        scores[run] = _minority_scores(model, X_test, y_test, minority)
+    gains = {
+        k: None if scores["augmented"][k] is None else scores["augmented"][k] - scores["real_only"][k]
+        for k in scores["real_only"]
+    }
+    details: dict[str, Any] = {
+        "target": target,
+        "minority_class": minority,
+        "class_counts": {"real_train": counts.to_dict(), "synthetic": pd.Series(y_syn).value_counts().to_dict()},
+        "real_only": scores["real_only"],
+        "augmented": scores["augmented"],
+        "gains": gains,
+        "reference": 0.0,
+        "reference_note": "no gain: the model trained on real rows only",
+        "estimator": repr(base),
+    }
+    return MetricResult(name, float(gains["balanced_accuracy"]), "higher", details)

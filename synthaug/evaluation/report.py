@@ -1,0 +1,506 @@
+"""The audit report: run the default metric suite and render it as a table, JSON, Markdown or one HTML file.
+
+:func:`evaluate` runs every metric that the inputs allow; a metric that cannot run (no
+holdout, no target, a single-class synthetic target ...) is listed in ``skipped`` with the
+reason, never given a value. :class:`AuditReport` renders the results; its HTML is one
+self-contained file with the plots embedded as base64 PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import numbers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
+
+from ..atomic import atomic_path
+from ..schema import TableSchema, infer_schema
+from . import plots
+from .detection import coverage, detection_auc
+from .fidelity import column_shapes, pairwise_trends
+from .privacy import DEFAULT_MAX_ROWS, leakage_metrics
+from .result import MetricResult
+from .utility import augmentation_gain, train_synthetic_test_real
+from .validity import category_validity, missing_values
+
+SECTIONS = {
+    "fidelity": ("column_shapes", "pairwise_trends", "detection_auc", "coverage", "category_validity", "missing_values"),
+    "utility": ("train_synthetic_test_real", "augmentation_gain"),
+    "privacy": (
+        "distance_to_closest_record",
+        "exact_copy_rate",
+        "nearest_neighbour_distance_ratio",
+        "closer_to_train_share",
+        "membership_inference_distance",
+        "membership_inference_density",
+        "attribute_inference",
+        "singling_out_risk",
+    ),
+}
+_SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
+
+GUIDE = {
+    "column_shapes": "Mean per-column similarity of the marginals (1 - KS statistic for numbers, 1 - total variation "
+    "for categories). 1 is identical; compare with the reference, what an independent real sample reaches.",
+    "pairwise_trends": "Mean similarity of the relationships between pairs of columns (correlations, contingency tables).",
+    "detection_auc": "Cross-validated ROC AUC of a classifier telling real from synthetic rows. 0.5: indistinguishable.",
+    "coverage": "Share of real rows whose k-NN neighbourhood holds a synthetic row (PRDC); details also give precision, "
+    "recall and density.",
+    "category_validity": "Share of synthetic categories that exist in the real data.",
+    "missing_values": "Mean absolute difference of the per-column missing-value rates.",
+    "train_synthetic_test_real": "A model trained on synthetic rows and tested on real holdout rows (TSTR); the "
+    "reference is the same model trained on real rows (TRTR).",
+    "augmentation_gain": "Gain in balanced accuracy from adding the synthetic rows to the real training rows.",
+    "distance_to_closest_record": "Median distance from a synthetic row to its closest training row. Much below the "
+    "holdout's reference means the generator copies or nearly copies training rows.",
+    "exact_copy_rate": "Share of synthetic rows identical to a training row.",
+    "nearest_neighbour_distance_ratio": "Closest / second-closest training distance. "
+    "Near 0: a synthetic row points at one record.",
+    "closer_to_train_share": "Share of synthetic rows closer to a training row than to a holdout row (equal sizes); "
+    "0.5 is ideal.",
+    "membership_inference_distance": "ROC AUC of guessing whether a record was in training from its distance to the "
+    "synthetic rows. 0.5 is chance; watch the TPR at 1% FPR.",
+    "membership_inference_density": "ROC AUC of a DOMIAS-style attack: is the synthetic data denser around a record "
+    "than the real population is?",
+    "attribute_inference": "How often the sensitive value of a training row is guessed from its closest synthetic "
+    "row; the reference does the same with real holdout rows.",
+    "singling_out_risk": "Share of synthetic rows, unique on a few quasi-identifiers, that match exactly one training row.",
+}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly copy: numpy scalars to Python, NaN and infinities to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, numbers.Real):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class AuditReport:
+    """Results of :func:`evaluate`: metric results, skipped metrics with reasons, the model's privacy spent.
+
+    ``info`` records the inputs' sizes, the target / sensitive columns, the seed and the
+    seconds each metric took.
+    """
+
+    results: list[MetricResult]
+    skipped: dict[str, str] = field(default_factory=dict)
+    privacy_spent: dict[str, Any] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    _schema: TableSchema | None = field(default=None, repr=False, compare=False)
+
+    def __getitem__(self, name: str) -> MetricResult:
+        for result in self.results:
+            if result.name == name:
+                return result
+        if name in self.skipped:
+            raise KeyError(f"metric {name!r} was skipped: {self.skipped[name]}")
+        raise KeyError(f"no metric {name!r} in the report; metrics: {[r.name for r in self.results]}")
+
+    # ----------------------------------------------------------------------- tables and text
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: section, metric, value, reference, direction (skipped metrics have a reason instead)."""
+        rows = [
+            {
+                "section": _SECTION_OF.get(r.name, "other"),
+                "metric": r.name,
+                "value": r.value,
+                "reference": r.details.get("reference"),
+                "direction": f"{r.direction} is better",
+                "skipped": None,
+            }
+            for r in self.results
+        ]
+        rows += [
+            {
+                "section": _SECTION_OF.get(n, "other"),
+                "metric": n,
+                "value": np.nan,
+                "reference": None,
+                "direction": None,
+                "skipped": why,
+            }
+            for n, why in self.skipped.items()
+        ]
+        frame = pd.DataFrame(rows, columns=["section", "metric", "value", "reference", "direction", "skipped"])
+        frame["reference"] = pd.to_numeric(frame["reference"], errors="coerce")
+        return frame
+
+    def summary(self) -> str:
+        """A compact plain-text table (metric, value, reference, better), then the skipped metrics."""
+        rows = [(r.name, _fmt(r.value), _fmt(r.details.get("reference")), r.direction) for r in self.results]
+        header = ("metric", "value", "reference", "better")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        lines += [f"WARNING: {text}" for text in self.info.get("warnings", [])]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        from .. import __version__
+
+        return _plain(
+            {
+                "synthaug_version": __version__,
+                "info": self.info,
+                "metrics": [{"section": _SECTION_OF.get(r.name, "other"), **r.to_dict()} for r in self.results],
+                "skipped": self.skipped,
+                "privacy_spent": self.privacy_spent,
+            }
+        )
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The report as JSON (NaN written as null); also written atomically to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            with atomic_path(path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        return text
+
+    def to_markdown(self) -> str:
+        """A Markdown summary: the metric table, skipped metrics and the privacy spent."""
+        lines = ["# Synthetic data audit", "", _describe(self.info), ""]
+        lines += [f"**Warning:** {text}\n" for text in self.info.get("warnings", [])]
+        for section in SECTIONS:
+            results = [r for r in self.results if _SECTION_OF.get(r.name) == section]
+            if not results:
+                continue
+            lines += [f"## {section.capitalize()}", "", "| metric | value | reference | better |", "| --- | --- | --- | --- |"]
+            lines += [f"| {r.name} | {_fmt(r.value)} | {_fmt(r.details.get('reference'))} | {r.direction} |" for r in results]
+            lines.append("")
+        if self.skipped:
+            lines += ["## Skipped", ""] + [f"- {name}: {why}" for name, why in self.skipped.items()] + [""]
+        lines += ["## Privacy spent", "", _privacy_text(self.privacy_spent), ""]
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------------- HTML
+    def figures(self) -> dict[str, bytes]:
+        """The report's plots as PNG bytes, keyed by name (those the results allow)."""
+        figures: dict[str, bytes] = {}
+        names = {r.name: r for r in self.results}
+        schema = self._schema
+        if "real_train" in self._tables and "synthetic" in self._tables and schema is not None:
+            figures["marginals"] = plots.marginals(
+                self._tables["real_train"], self._tables["synthetic"], schema, self._marginal_columns()
+            )
+        if "pairwise_trends" in names and schema is not None:
+            figures["pairwise"] = plots.pair_differences(names["pairwise_trends"].details["per_pair"], schema.names)
+        if "distance_to_closest_record" in names:
+            figures["dcr"] = plots.dcr_histograms(names["distance_to_closest_record"].details["histogram"])
+        curves = {
+            label: names[name].details["roc_curve"]
+            for name, label in (
+                ("membership_inference_distance", "distance attack"),
+                ("membership_inference_density", "density ratio"),
+            )
+            if name in names
+        }
+        if curves:
+            figures["membership_roc"] = plots.roc_curves(curves)
+        groups: dict[str, dict[str, dict[str, float | None]]] = {}
+        if "train_synthetic_test_real" in names:
+            d = names["train_synthetic_test_real"].details
+            groups["train on synthetic vs real, test on real"] = {"TSTR": d["tstr"], "TRTR": d["trtr"]}
+        if "augmentation_gain" in names:
+            d = names["augmentation_gain"].details
+            groups[f"augmentation (minority class {d['minority_class']!r})"] = {
+                "real + synthetic": d["augmented"],
+                "real only": d["real_only"],
+            }
+        if groups:
+            figures["utility"] = plots.utility_bars(groups)
+        return figures
+
+    def _marginal_columns(self, n: int = 6) -> list[str]:
+        """The target and sensitive columns, then the columns whose marginals differ most."""
+        chosen = [c for c in (self.info.get("target"), self.info.get("sensitive")) if c]
+        scores = next((r.details["per_column"] for r in self.results if r.name == "column_shapes"), {})
+        for column in sorted(scores, key=lambda c: scores[c]):
+            if column not in chosen:
+                chosen.append(column)
+        if not scores and self._schema is not None:
+            chosen += [c for c in self._schema.names if c not in chosen]
+        return list(dict.fromkeys(chosen))[:n]
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """One self-contained HTML page (plots embedded as base64 PNG); also written atomically to ``path`` when given."""
+        page = _HTML.format(title="Synthetic data audit", style=_STYLE, body=self._html_body(self.figures()))
+        if path is not None:
+            with atomic_path(path) as tmp:
+                tmp.write_text(page, encoding="utf-8")
+        return page
+
+    def _repr_html_(self) -> str:
+        return f"<div>{_STYLE_TAG.format(style=_STYLE)}{self._html_body(self.figures())}</div>"
+
+    def _html_body(self, figures: dict[str, bytes]) -> str:
+        esc = html.escape
+        parts = ["<h1>Synthetic data audit</h1>", f"<p>{esc(_describe(self.info))}</p>"]
+        parts += [f'<p class="warning"><b>Warning:</b> {esc(text)}</p>' for text in self.info.get("warnings", [])]
+        parts.append(
+            "<p>Each metric comes with its <b>reference</b>: the same computation with real holdout rows in place of "
+            "the synthetic ones (or chance, where stated). A synthetic table is as good, and leaks as little, as "
+            "an independent real sample when it scores about the reference.</p>"
+        )
+        parts.append(self._html_table(self.results))
+        captions = {
+            "fidelity": [("marginals", "Marginals, real vs synthetic"), ("pairwise", "Pairwise relationships lost")],
+            "utility": [("utility", "Utility")],
+            "privacy": [("dcr", "Distance to closest record"), ("membership_roc", "Membership inference")],
+        }
+        for section in SECTIONS:
+            results = [r for r in self.results if _SECTION_OF.get(r.name) == section]
+            if not results and not any(key in figures for key, _ in captions[section]):
+                continue
+            parts.append(f"<h2>{section.capitalize()}</h2>")
+            for key, caption in captions[section]:
+                if key in figures:
+                    data = base64.b64encode(figures[key]).decode("ascii")
+                    parts.append(
+                        f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{esc(caption)}</figcaption></figure>"
+                    )
+            for r in results:
+                parts.append(
+                    f"<h3>{esc(r.name)}: {esc(_fmt(r.value))} <small>(reference {esc(_fmt(r.details.get('reference')))}, "
+                    f"{esc(r.direction)} is better)</small></h3><p>{esc(GUIDE.get(r.name, ''))}</p>"
+                    "<details><summary>details</summary>"
+                    f"<pre>{esc(json.dumps(_plain(_short(r.details)), indent=1))}</pre></details>"
+                )
+        if self.skipped:
+            parts.append(
+                "<h2>Skipped</h2><ul>" + "".join(f"<li><b>{esc(n)}</b>: {esc(w)}</li>" for n, w in self.skipped.items()) + "</ul>"
+            )
+        parts.append(f"<h2>Privacy spent</h2><pre>{esc(_privacy_text(self.privacy_spent))}</pre>")
+        return "\n".join(parts)
+
+    def _html_table(self, results: list[MetricResult]) -> str:
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td>{esc(_SECTION_OF.get(r.name, 'other'))}</td><td>{esc(r.name)}</td><td>{esc(_fmt(r.value))}</td>"
+            f"<td>{esc(_fmt(r.details.get('reference')))}</td><td>{esc(r.direction)}</td></tr>"
+            for r in results
+        )
+        return (
+            "<table><thead><tr><th>section</th><th>metric</th><th>value</th><th>reference</th><th>better</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+
+def _short(details: dict[str, Any]) -> dict[str, Any]:
+    """Details without the long plot series (they are drawn instead)."""
+    return {k: v for k, v in details.items() if k not in {"roc_curve", "histogram", "per_pair", "correlations"}}
+
+
+def _describe(info: dict[str, Any]) -> str:
+    rows = info.get("n_rows", {})
+    sizes = ", ".join(f"{k} {v} rows" for k, v in rows.items())
+    extra = [f"{k} column {info[k]!r}" for k in ("target", "sensitive") if info.get(k)]
+    seconds = info.get("seconds_total")
+    timing = f"; computed in {seconds:.1f}s" if seconds is not None else ""
+    return f"{sizes}; {info.get('n_columns', '?')} columns" + (f"; {', '.join(extra)}" if extra else "") + timing + "."
+
+
+def _privacy_text(spent: dict[str, Any] | None) -> str:
+    if spent is None:
+        return "No model given: the formal privacy guarantee (if any) of the generator is unknown to this report."
+    return json.dumps(_plain(spent), indent=2)
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+    "th{background:#f2f2f2}img{max-width:100%}figure{margin:1em 0}figcaption{font-size:90%;color:#555}"
+    ".warning{background:#fff3cd;border:1px solid #e0c060;padding:6px}"
+    "pre{background:#f7f7f7;padding:6px;overflow-x:auto;font-size:80%}h3 small{font-weight:normal;color:#555}"
+)
+_STYLE_TAG = "<style>{style}</style>"
+_HTML = (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+    "<style>{style}</style></head>\n<body>\n{body}\n</body></html>\n"
+)
+
+
+# --------------------------------------------------------------------------- evaluate
+def _check_inputs(real_train: pd.DataFrame, synthetic: pd.DataFrame, real_holdout: pd.DataFrame | None) -> None:
+    for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
+        if table is None:
+            continue
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(f"{label} must be a pandas DataFrame, got {type(table).__name__}")
+        if len(table) == 0:
+            raise ValueError(f"{label} is an empty table")
+        if label != "real_train":
+            missing = [c for c in real_train.columns if c not in table.columns]
+            if missing:
+                raise ValueError(f"{label} lacks column(s) {missing} of real_train")
+
+
+def evaluate(
+    real_train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    real_holdout: pd.DataFrame | None = None,
+    target: str | None = None,
+    sensitive: str | None = None,
+    schema: TableSchema | None = None,
+    model: Any = None,
+    random_state: Any = 0,
+    *,
+    estimator: Any = None,
+    max_rows: int | None = DEFAULT_MAX_ROWS,
+    n_threads: int | None = 1,
+) -> AuditReport:
+    """Run the default audit suite and return an :class:`AuditReport`.
+
+    Fidelity: column shapes, pairwise trends, detection AUC, coverage, category validity,
+    missing values. Utility (with ``target`` and ``real_holdout``): train-synthetic-test-real
+    (``estimator``, default gradient boosting) and, for a discrete target, augmentation gain.
+    Leakage: DCR, exact copies, NNDR and singling out; with a holdout also closer-to-train
+    share and two membership-inference attacks; with ``sensitive`` attribute inference.
+    ``max_rows`` caps the query rows of the leakage metrics (detection and coverage use their
+    own smaller defaults). ``model``: a fitted synthesizer whose ``privacy_spent_`` is copied
+    into the report. A metric that cannot run on these inputs is listed in ``skipped`` with
+    the reason.
+
+    ``n_threads`` caps the OpenMP / BLAS threads while the suite runs (threadpoolctl, restored
+    afterwards); None keeps the libraries' defaults. The default is 1: gradient boosting's
+    OpenMP threads slow down by an order of magnitude when the cores are busy (measured: a
+    detection test took 95 s with 2 threads on a loaded 2-core machine, 3 s with one).
+    """
+    if n_threads is None:
+        return _evaluate(real_train, synthetic, real_holdout, target, sensitive, schema, model, random_state, estimator, max_rows)
+    with threadpool_limits(n_threads):
+        return _evaluate(real_train, synthetic, real_holdout, target, sensitive, schema, model, random_state, estimator, max_rows)
+
+
+def _evaluate(
+    real_train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    real_holdout: pd.DataFrame | None,
+    target: str | None,
+    sensitive: str | None,
+    schema: TableSchema | None,
+    model: Any,
+    random_state: Any,
+    estimator: Any,
+    max_rows: int | None,
+) -> AuditReport:
+    _check_inputs(real_train, synthetic, real_holdout)
+    for what, column in (("target", target), ("sensitive", sensitive)):
+        if column is not None and column not in real_train.columns:
+            raise ValueError(f"{what} column {column!r} is not a column of real_train (columns: {list(real_train.columns)})")
+    schema = schema if schema is not None else infer_schema(real_train)
+    if isinstance(random_state, numbers.Integral) or random_state is None:
+        seed = random_state
+    else:
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    common = {"real_holdout": real_holdout, "schema": schema, "random_state": seed}
+    results: list[MetricResult] = []
+    skipped: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+
+    def run(name: str, function: Callable[[], MetricResult]) -> None:
+        start = time.perf_counter()
+        try:
+            results.append(function())
+        except ValueError as exc:  # the inputs do not allow this metric: say why, give no value
+            skipped[name] = str(exc)
+        seconds[name] = time.perf_counter() - start
+
+    started = time.perf_counter()
+    run("column_shapes", lambda: column_shapes(real_train, synthetic, **common))
+    run("pairwise_trends", lambda: pairwise_trends(real_train, synthetic, **common))
+    run("detection_auc", lambda: detection_auc(real_train, synthetic, **common))
+    run("coverage", lambda: coverage(real_train, synthetic, **common))
+    run("category_validity", lambda: category_validity(real_train, synthetic, **common))
+    run("missing_values", lambda: missing_values(real_train, synthetic, **common))
+
+    if target is None or real_holdout is None:
+        why = "no target column given" if target is None else "needs a real_holdout (real rows kept out of training) to test on"
+        skipped["train_synthetic_test_real"] = skipped["augmentation_gain"] = why
+    else:
+        run(
+            "train_synthetic_test_real",
+            lambda: train_synthetic_test_real(real_train, synthetic, target=target, estimator=estimator, **common),
+        )
+        if schema[target].is_discrete:
+            run(
+                "augmentation_gain",
+                lambda: augmentation_gain(real_train, synthetic, target=target, estimator=estimator, **common),
+            )
+        else:
+            skipped["augmentation_gain"] = f"target {target!r} is {schema[target].kind}: augmentation gain is for classification"
+
+    start = time.perf_counter()
+    leakage, leakage_skipped = leakage_metrics(
+        real_train, synthetic, real_holdout=real_holdout, schema=schema, random_state=seed, sensitive=sensitive, max_rows=max_rows
+    )
+    seconds["leakage_metrics"] = time.perf_counter() - start
+    results += leakage
+    skipped.update(leakage_skipped)
+
+    warnings_: list[str] = []
+    copies = next((r for r in results if r.name == "exact_copy_rate"), None)
+    overlap = None if copies is None else copies.details.get("reference")
+    # many holdout rows equal to training rows although training rows are nearly all distinct: the same people
+    if overlap is not None and overlap > 0.5 and real_train.duplicated().mean() < 0.1:
+        warnings_.append(
+            f"{overlap:.0%} of the holdout rows also appear in real_train: the holdout was not held out, so the "
+            "references and the membership attacks are meaningless (pass the training rows only as real_train)"
+        )
+
+    privacy_spent = None
+    if model is not None:
+        spent = getattr(model, "privacy_spent_", None)
+        privacy_spent = dict(spent) if spent is not None else {"note": f"{type(model).__name__} does not report privacy_spent_"}
+    info = {
+        "n_rows": {
+            "real_train": len(real_train),
+            "synthetic": len(synthetic),
+            **({"real_holdout": len(real_holdout)} if real_holdout is not None else {}),
+        },
+        "n_columns": len(schema),
+        "target": target,
+        "sensitive": sensitive,
+        "random_state": seed,
+        "seconds": seconds,
+        "seconds_total": time.perf_counter() - started,
+        "warnings": warnings_,
+    }
+    tables = {"real_train": real_train, "synthetic": synthetic}
+    if real_holdout is not None:
+        tables["real_holdout"] = real_holdout
+    return AuditReport(results, skipped, privacy_spent, info, tables, schema)
