@@ -95,6 +95,26 @@ def test_calibrated_noise_never_exceeds_the_target(target, sample_rate, steps):
     assert epsilon_of([*prior, (0.9 * sigma, sample_rate, steps)], 1e-5, "rdp") > target
 
 
+@pytest.mark.parametrize("epsilon, delta, releases", [(1.0, 1e-5, 1), (0.1, 4.6e-6, 2), (0.3, 1e-4, 3)])
+def test_preprocessing_noise_is_the_exact_gaussian_mechanism(epsilon, delta, releases):
+    from synthaug.privacy import gaussian_noise_multiplier
+
+    sigma = gaussian_noise_multiplier(epsilon, delta, releases)
+    # the PRV accountant (an upper bound within its eps_error of 0.01) agrees with the analytic calibration
+    assert epsilon <= epsilon_of([(sigma, 1.0, releases)], delta, "prv") <= epsilon + 0.0101
+    # and it is tighter than the classical sqrt(2 ln(1.25 / delta)) / epsilon bound
+    assert sigma < math.sqrt(releases) * math.sqrt(2 * math.log(1.25 / delta)) / epsilon
+
+
+def test_small_epsilon_with_many_rows_calibrates():
+    from synthaug.privacy import gaussian_noise_multiplier
+
+    prior = [(gaussian_noise_multiplier(0.1, 4.6e-6, 2), 1.0, 2)]
+    for accountant in ("prv", "rdp"):
+        sigma, eps = calibrate_noise(1.0, 4.6e-6, 500 / 19708, 800, accountant, prior)
+        assert eps <= 1.0 and sigma > 0
+
+
 @pytest.mark.parametrize("model_class", [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer])
 @pytest.mark.parametrize("n_rows, target", [(300, 1.0), (1200, 3.0)])
 def test_reported_epsilon_is_within_target_and_matches_opacus(model_class, n_rows, target):
@@ -311,3 +331,29 @@ def test_oversampler_per_class_private_fits_compose_in_parallel():
     report = sampler.privacy_spent_
     assert report["composition"].startswith("parallel")
     assert report["epsilon"] == max(r["epsilon"] for r in report["per_fit"]) <= 2.0
+
+
+@pytest.mark.parametrize("model_class", [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer])
+def test_private_fit_handles_every_column_kind_and_missing_values(model_class):
+    from conftest import make_mixed_frame
+
+    data = make_mixed_frame(3000, seed=1)
+    model = model_class(epochs=1, batch_size=300, dp=DPConfig(10.0, accountant="rdp"), random_state=0, device="cpu")
+    model.fit(data)
+    sample = model.sample(2000)
+    assert list(sample.columns) == list(data.columns)
+    assert sample.dtypes.astype(str).to_dict() == data.dtypes.astype(str).to_dict()
+    assert model.schema_["score"].nullable  # 10% missing is far above the noise
+    assert sample["score"].isna().any()
+    low, high = (pd.Timestamp(b) for b in model.schema_["joined"].bounds)
+    assert sample["joined"].between(low, high).all()
+    assert model.privacy_spent_["epsilon"] <= 10.0
+
+
+def test_private_fit_with_labels_treats_the_label_set_as_public():
+    data = _table(800)[["age", "income"]]
+    y = pd.Series(np.where(np.arange(800) < 790, "common", "rare"), name="label")  # 10 rows: below any threshold
+    dp = DPConfig(3.0, accountant="rdp")
+    model = TVAESynthesizer(epochs=1, batch_size=100, dp=dp, schema=None, random_state=0).fit(data, y)
+    X_new, y_new = model.sample(20, y="rare")
+    assert (y_new == "rare").all() and len(X_new) == 20

@@ -8,10 +8,12 @@ entry of a history (sequential composition, with the accountant's tight analysis
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
 from opacus.accountants import create_accountant
+from scipy.special import ndtr
 
 History = list[tuple[float, float, int]]
 
@@ -59,6 +61,18 @@ def _bisect_sigma(
     return best, best_eps
 
 
+def _smallest_within(
+    target: float, delta: float, entry: tuple[float, int], accountant: str, prior: Sequence[tuple[float, float, int]]
+) -> float | None:
+    """A noise multiplier (a power of two) whose composition with ``prior`` is within ``target``, or None."""
+    high = 1.0
+    while epsilon_of([*prior, (high, *entry)], delta, accountant) > target:
+        high *= 2.0
+        if high > _MAX_SIGMA:
+            return None
+    return high
+
+
 def calibrate_noise(
     target_epsilon: float,
     delta: float,
@@ -71,25 +85,45 @@ def calibrate_noise(
     composed with ``prior``, epsilon at ``delta`` does not exceed ``target_epsilon``.
 
     Returns ``(noise_multiplier, epsilon)``; the epsilon is the accountant's value for the
-    whole history, never above the target. The PRV accountant is searched between half the
-    RDP answer and the RDP answer (RDP bounds PRV from above), which keeps it fast.
+    whole history, never above the target. The RDP accountant brackets the answer quickly
+    (RDP bounds PRV from above) and PRV refines it; where RDP's conversion cannot reach the
+    target (very small epsilon), the chosen accountant brackets it itself.
     """
     if epsilon_of(prior, delta, accountant) >= target_epsilon:
         raise ValueError("the preprocessing alone spends the whole budget; lower preprocessing_share")
     entry = (float(sample_rate), int(steps))
-    high = 1.0
-    while epsilon_of([*prior, (high, *entry)], delta, "rdp") > target_epsilon:
-        high *= 2.0
-        if high > _MAX_SIGMA:
-            break
-    sigma, eps = _bisect_sigma(target_epsilon, delta, entry, "rdp", prior, high / 2 if high > 1 else 0.05, high, 10)
-    if accountant == "rdp":
-        return sigma, eps
-    return _bisect_sigma(target_epsilon, delta, entry, accountant, prior, 0.4 * sigma, sigma, 8)
+    high = _smallest_within(target_epsilon, delta, entry, "rdp", prior)
+    if high is not None:
+        sigma, eps = _bisect_sigma(target_epsilon, delta, entry, "rdp", prior, high / 2 if high > 1 else 0.05, high, 10)
+        if accountant == "rdp":
+            return sigma, eps
+        return _bisect_sigma(target_epsilon, delta, entry, accountant, prior, 0.4 * sigma, sigma, 8)
+    high = _smallest_within(target_epsilon, delta, entry, accountant, prior) if accountant != "rdp" else None
+    if high is None:
+        raise ValueError(
+            f"no noise multiplier up to {_MAX_SIGMA:g} reaches epsilon={target_epsilon:g} at delta={delta:g} with the "
+            f"{accountant} accountant; raise epsilon, train for fewer epochs or with a smaller batch"
+            + (", or use accountant='prv' (RDP cannot express very small epsilons)" if accountant == "rdp" else "")
+        )
+    return _bisect_sigma(target_epsilon, delta, entry, accountant, prior, high / 2 if high > 1 else 0.05, high, 10)
 
 
-def gaussian_noise_multiplier(epsilon: float, delta: float, releases: int, accountant: str) -> float:
-    """Noise multiplier (std / L2 sensitivity) for ``releases`` Gaussian mechanisms on the
-    whole table that together spend ``epsilon`` at ``delta``."""
-    sigma, _ = calibrate_noise(epsilon, delta, 1.0, releases, accountant)
-    return sigma
+def _gaussian_delta(epsilon: float, mu: float) -> float:
+    """Exact delta(epsilon) of a Gaussian mechanism with sensitivity / std = ``mu`` (Balle and Wang, 2018)."""
+    return float(ndtr(-epsilon / mu + mu / 2) - math.exp(epsilon) * ndtr(-epsilon / mu - mu / 2))
+
+
+def gaussian_noise_multiplier(epsilon: float, delta: float, releases: int) -> float:
+    """Noise multiplier (std / L2 sensitivity) for ``releases`` Gaussian mechanisms on the whole
+    table that together are exactly (``epsilon``, ``delta``)-DP (k Gaussian releases with noise
+    multiplier sigma compose to one with sigma / sqrt(k)). Exact, so it holds for any accountant;
+    the ledger then composes it with training through the chosen accountant."""
+    # delta decreases as mu = sqrt(releases) / sigma decreases: bisect mu on a log scale
+    low, high = 1e-6, 100.0
+    for _ in range(200):
+        mid = math.sqrt(low * high)
+        if _gaussian_delta(epsilon, mid) > delta:
+            high = mid
+        else:
+            low = mid
+    return math.sqrt(releases) / low

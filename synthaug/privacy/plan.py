@@ -80,7 +80,8 @@ def plan_private_fit(
     keep the rows inside the released domain.
 
     ``preprocessing_share`` of epsilon goes to the Gaussian releases (their noise is set so
-    that they alone spend that much); when category sets must be discovered, the same share
+    that they alone are exactly that private, by the analytic Gaussian mechanism); when
+    category sets must be discovered, the same share
     of delta pays for thresholding. The rest of delta goes to the accountant, and the
     training noise is later calibrated so that preprocessing and training together stay
     within epsilon.
@@ -90,11 +91,7 @@ def plan_private_fit(
     delta_threshold = config.preprocessing_share * delta if discovered else 0.0
     delta_accountant = delta - delta_threshold
     rounds = release_rounds(schema)
-    sigma = (
-        gaussian_noise_multiplier(config.preprocessing_share * config.epsilon, delta_accountant, rounds, config.accountant)
-        if rounds
-        else 0.0
-    )
+    sigma = gaussian_noise_multiplier(config.preprocessing_share * config.epsilon, delta_accountant, rounds) if rounds else 0.0
     noise = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
     domain = release_domain(
         frame,
