@@ -23,6 +23,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600 files: give the result the mode a plain write would have
+        # (an existing target's own mode, else 0644)
+        os.chmod(tmp_path, target.stat().st_mode & 0o777 if target.exists() else 0o644)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -155,16 +155,17 @@ def _cmd_oversample(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .io import table_format, write_table
+    from .io import table_format, write_table_chunks
     from .persistence import load
 
     model_path, output = Path(args.model), Path(args.output)
     table_format(output)
     _check_output(output, [model_path], args.overwrite)
     model = load(model_path)
-    synthetic = model.sample(args.rows, conditions=_parse_conditions(args.condition) or None, random_state=args.seed)
-    write_table(synthetic, output)
-    print(f"wrote {len(synthetic)} synthetic rows to {output}")
+    conditions = _parse_conditions(args.condition) or None
+    chunks = model.iter_samples(args.rows, chunk_size=args.chunk_size, conditions=conditions, random_state=args.seed)
+    _, rows = write_table_chunks(chunks, output)  # streamed: memory bounded by one chunk
+    print(f"wrote {rows} synthetic rows to {output}")
     return 0
 
 
@@ -257,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
     smp.add_argument("--rows", type=int, required=True, help="rows to generate")
     smp.add_argument("--seed", type=int, default=None, help="random seed")
+    smp.add_argument(
+        "--chunk-size", type=int, default=65_536, help="rows generated and written at a time (bounds memory; default 65536)"
+    )
     smp.add_argument("--condition", action="append", metavar="COL=VALUE", help="only generate rows with COL=VALUE")
     smp.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     smp.set_defaults(func=_cmd_sample)

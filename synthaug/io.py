@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -66,3 +67,38 @@ def write_table(df: pd.DataFrame, path: str | Path) -> str:
             except ImportError as exc:
                 raise DataFileError(f"writing Parquet needs pyarrow: pip install 'synthaug[parquet]' ({exc})") from exc
     return str(path)
+
+
+def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | Path) -> tuple[str, int]:
+    """Write DataFrame chunks one after the other to one CSV or Parquet file, atomically.
+
+    Memory stays bounded by one chunk (Parquet: one row group per chunk, through pyarrow's
+    ``ParquetWriter``). Nothing appears at ``path`` unless every chunk was written.
+    Returns the path and the number of rows written.
+    """
+    fmt = table_format(path)
+    rows = 0
+    with atomic_path(path) as tmp:
+        if fmt == "csv":
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                for i, chunk in enumerate(chunks):
+                    chunk.to_csv(handle, index=False, header=i == 0)
+                    rows += len(chunk)
+            return str(path), rows
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise DataFileError(f"writing Parquet needs pyarrow: pip install 'synthaug[parquet]' ({exc})") from exc
+        writer = None
+        try:
+            for chunk in chunks:
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+                rows += len(chunk)
+        finally:
+            if writer is not None:
+                writer.close()
+    return str(path), rows

@@ -44,3 +44,36 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         write_table(pd.DataFrame({"a": [1]}), target)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_chunked_samples_equal_one_sample_and_stream_to_files(tmp_path):
+    from conftest import make_mixed_frame
+
+    from synthaug import TVAESynthesizer
+    from synthaug.io import write_table_chunks
+
+    model = TVAESynthesizer(epochs=1, batch_size=100, random_state=0).fit(make_mixed_frame(200))
+    whole = model.sample(20_000, random_state=5)
+    chunks = list(model.iter_samples(20_000, chunk_size=10_000, random_state=5))
+    assert [len(c) for c in chunks] == [16_384, 3_616]  # rounded up to the networks' internal batch
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+    for name in ("s.csv", "s.parquet"):
+        path, rows = write_table_chunks(model.iter_samples(20_000, chunk_size=8192, random_state=5), tmp_path / name)
+        assert rows == 20_000
+        back = pd.read_csv(path) if name.endswith(".csv") else pd.read_parquet(path)
+        assert len(back) == 20_000 and list(back.columns) == list(whole.columns)
+        assert oct((tmp_path / name).stat().st_mode & 0o777) == oct(0o644)
+    with pytest.raises(ValueError, match="chunk_size"):
+        next(model.iter_samples(10, chunk_size=0))
+
+
+def test_a_failed_chunked_write_leaves_nothing(tmp_path):
+    from synthaug.io import write_table_chunks
+
+    def broken():
+        yield pd.DataFrame({"a": [1, 2]})
+        raise RuntimeError("generator failed")
+
+    with pytest.raises(RuntimeError):
+        write_table_chunks(broken(), tmp_path / "out.csv")
+    assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -263,17 +263,40 @@ class BaseSynthesizer(BaseEstimator, metaclass=ABCMeta):
             random_state: seed for this call; without it, successive calls continue one
                 reproducible stream started by ``fit``'s ``random_state``.
         """
+        n = check_n_samples(n_samples)
+        return next(self.iter_samples(n, chunk_size=n, y=y, conditions=conditions, random_state=random_state))
+
+    def iter_samples(
+        self,
+        n_samples: int,
+        *,
+        chunk_size: int = 65_536,
+        y: Any = None,
+        conditions: Mapping[str, Any] | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> Iterator[Any]:
+        """:meth:`sample` in chunks of at most ``chunk_size`` rows, so memory stays bounded.
+
+        ``chunk_size`` is rounded up to a multiple of the networks' internal batch, so the
+        chunks, concatenated, are exactly ``sample(n_samples, ...)`` with the same arguments.
+        """
         check_is_fitted(self, "transformer_")
         n = check_n_samples(n_samples)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        step = getattr(self, "sample_chunk_size", 8192)
+        chunk_size = -(-int(chunk_size) // step) * step
         cond_codes = self._condition_codes(n, y, conditions)
         if random_state is None:
             generator = self._sampling_generator_
         else:
             seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
             generator = torch_generator(seed, self.device_)
-        encoded = self._sample_encoded(n, cond_codes, generator)
-        frame = self.transformer_.inverse_transform(encoded)
-        return self._output(frame)
+        for start in range(0, n, chunk_size):
+            stop = min(n, start + chunk_size)
+            codes = {column: values[start:stop] for column, values in cond_codes.items()}
+            encoded = self._sample_encoded(stop - start, codes, generator)
+            yield self._output(self.transformer_.inverse_transform(encoded))
 
     def _condition_codes(self, n: int, y: Any, conditions: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
         requested: dict[str, Any] = {}
