@@ -90,6 +90,16 @@ def numeric_bounds(spec: ColumnSpec) -> tuple[float, float] | None:
     return float(spec.bounds[0]), float(spec.bounds[1])
 
 
+def _zeroed(out: np.ndarray | None, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """``out`` (a view into a larger matrix) cleared, or a new zero block."""
+    if out is None:
+        return np.zeros(shape, dtype=dtype)
+    if out.shape != shape:
+        raise ValueError(f"output block has shape {out.shape}, expected {shape}")
+    out[...] = 0
+    return out
+
+
 # --------------------------------------------------------------------------- numeric columns
 class ModeEncoder:
     """Mode-specific normalisation of a numeric column (see module docstring)."""
@@ -181,7 +191,7 @@ class ModeEncoder:
         return names
 
     # encoding ----------------------------------------------------------------
-    def transform(self, series: pd.Series, dtype: np.dtype) -> np.ndarray:
+    def transform(self, series: pd.Series, dtype: np.dtype, out: np.ndarray | None = None) -> np.ndarray:
         x = to_float(series, self.spec)
         if np.isinf(x).any():
             raise DataValidationError(f"column {self.spec.name!r} contains infinite values")
@@ -196,7 +206,7 @@ class ModeEncoder:
         log_resp = np.log(self.weights)[None, :] - np.log(self.stds)[None, :] - 0.5 * z**2
         mode = np.argmax(log_resp, axis=1)
         rows = np.arange(x.size)
-        out = np.zeros((x.size, self.dim), dtype=dtype)
+        out = _zeroed(out, (x.size, self.dim), dtype)
         out[:, 0] = (filled - self.means[mode]) / (_SCALE * self.stds[mode])
         out[rows, 1 + mode] = 1.0
         if self.spec.nullable:
@@ -281,9 +291,9 @@ class CategoryEncoder:
             codes[missing] = len(self.categories)
         return codes
 
-    def transform(self, series: pd.Series, dtype: np.dtype) -> np.ndarray:
+    def transform(self, series: pd.Series, dtype: np.dtype, out: np.ndarray | None = None) -> np.ndarray:
         codes = self.codes(series)
-        out = np.zeros((codes.size, self.n_slots), dtype=dtype)
+        out = _zeroed(out, (codes.size, self.n_slots), dtype)
         known = codes >= 0
         out[np.flatnonzero(known), codes[known]] = 1.0
         return out

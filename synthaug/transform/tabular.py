@@ -215,8 +215,11 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         """Encode a table; the result has ``output_dim_`` columns laid out as ``spans_``."""
         frame = self._validate(X, reset=False)
         dtype = np.dtype(self.dtype)
-        blocks = [enc.transform(frame[enc.spec.name], dtype) for enc in self.encoders_]
-        return np.concatenate(blocks, axis=1)
+        out = np.empty((len(frame), self.output_dim_), dtype=dtype)  # filled block by block: no concatenated copy
+        for enc in self.encoders_:
+            start, stop = self.column_offsets_[enc.spec.name]
+            enc.transform(frame[enc.spec.name], dtype, out=out[:, start:stop])
+        return out
 
     def inverse_transform(self, X: Any) -> pd.DataFrame | np.ndarray:
         """Decode an encoded matrix (or network output) back to a table.
