@@ -10,6 +10,7 @@ import pytest
 from conftest import make_mixed_frame
 
 import synthaug
+from synthaug.cli import main
 from synthaug.exceptions import DataFileError, SpecError
 from synthaug.pipeline import SynthesisPipeline
 from synthaug.pipeline_spec import apply_overrides
@@ -204,3 +205,38 @@ def test_bad_spec_files(tmp_path):
     bad.write_text("[input\n")
     with pytest.raises(SpecError, match="not valid TOML"):
         SynthesisPipeline.from_toml(bad)
+
+
+# ---------------------------------------------------------------------------- CLI
+def test_cli_run_prints_a_summary(data_csv, tmp_path, capsys, monkeypatch):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[input]\npath = "{data_csv.as_posix()}"\ntarget = "group"\n[synthesizer]\nname = "tvae"\n'
+        'params = { epochs = 50, batch_size = 50 }\n[output]\ndir = "ignored"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(spec), "--output", "out", "--epochs", "1", "--seed", "2", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "fitted tvae on 105 training rows" in printed and "column_shapes" in printed
+    assert OUTPUT_FILES == {p.name for p in (tmp_path / "out").iterdir()}
+    assert json.loads((tmp_path / "out" / "spec.json").read_text())["output"]["seed"] == 2
+    assert not (tmp_path / "ignored").exists()
+
+    assert main(["run", str(spec), "--output", "out", "--epochs", "1", "-q"]) == 2
+    assert "is not empty" in capsys.readouterr().err
+    assert main(["run", str(spec), "--output", "out", "--epochs", "1", "-q", "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[inputs]\n", "unknown spec section [inputs]"),
+        ('[input]\ndataset = "iris"\n[synthesizer]\nname = "gan"\n[output]\ndir = "o"\n', "unknown synthesizer.name 'gan'"),
+        ("[input\n", "not valid TOML"),
+    ],
+)
+def test_cli_bad_specs_exit_2(tmp_path, capsys, text, message):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(text)
+    assert main(["run", str(spec), "-q"]) == 2
+    assert message in capsys.readouterr().err
