@@ -15,6 +15,7 @@ from synthaug.exceptions import DataFileError, SpecError
 from synthaug.pipeline import SynthesisPipeline
 from synthaug.pipeline_spec import apply_overrides
 
+PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 OUTPUT_FILES = {"synthetic.csv", "model.synthaug", "report.html", "report.json", "privacy.json", "spec.json"}
 
 
@@ -240,3 +241,22 @@ def test_cli_bad_specs_exit_2(tmp_path, capsys, text, message):
     spec.write_text(text)
     assert main(["run", str(spec), "-q"]) == 2
     assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- shipped pipelines
+# slow: about 15 s each on 2 cores even at one epoch, mostly the per-column mixture models of 30 numeric columns
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["copy", "dp_copy", "oversample"])
+def test_shipped_pipelines_run_with_tiny_epochs(name, tmp_path, capsys):
+    spec = PIPELINES / f"{name}.toml"
+    assert main(["run", str(spec), "--output", str(tmp_path / name), "--epochs", "1", "-q"]) == 0
+    printed = capsys.readouterr().out
+    pipeline = SynthesisPipeline.from_toml(spec)
+    table = "resampled.csv" if "oversample" in pipeline.spec else "synthetic.csv"
+    assert OUTPUT_FILES - {"synthetic.csv"} | {table} <= {p.name for p in (tmp_path / name).iterdir()}
+    privacy = json.loads((tmp_path / name / "privacy.json").read_text())
+    if "privacy" in pipeline.spec:
+        assert privacy["epsilon"] <= pipeline.spec["privacy"]["epsilon"] + 1e-9
+        assert "differential privacy" in printed
+    else:
+        assert privacy["epsilon"] is None
