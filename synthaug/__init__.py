@@ -28,6 +28,7 @@ _LAZY = {
     "evaluate": "synthaug.evaluation.report",
     "AuditReport": "synthaug.evaluation.report",
     "DPConfig": "synthaug.privacy.config",
+    "SynthesisPipeline": "synthaug.pipeline",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -220,6 +220,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import SynthesisPipeline
+
+    pipeline = SynthesisPipeline.from_toml(args.spec, output_dir=args.output, epochs=args.epochs, seed=args.seed)
+    print(f"running {args.spec}: output to {pipeline.spec['output']['dir']}")
+    result = pipeline.run(overwrite=args.overwrite, verbose=not args.quiet)
+    print(result.summary())
+    return 0
+
+
 def _add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("differential privacy")
     group.add_argument("--epsilon", type=float, default=None, help="train with (epsilon, delta)-DP; the total budget")
@@ -296,6 +306,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     ev.add_argument("--overwrite", action="store_true", help="replace existing report files (never an input)")
     ev.set_defaults(func=_cmd_evaluate)
+
+    run = sub.add_parser("run", help="run a TOML pipeline: holdout split, fit, sample or oversample, audit, write outputs")
+    run.add_argument("spec", help="pipeline spec (.toml), e.g. pipelines/copy.toml")
+    run.add_argument("--output", default=None, metavar="DIR", help="output folder (overrides output.dir)")
+    run.add_argument("--epochs", type=int, default=None, help="training epochs (overrides synthesizer.params.epochs)")
+    run.add_argument("--seed", type=int, default=None, help="random seed (overrides output.seed)")
+    run.add_argument(
+        "--overwrite", action="store_true", help="write into a non-empty output folder (replaces its own files only)"
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
 
     demo = sub.add_parser("demo", help="synthesize a built-in dataset and report its fidelity")
     demo.add_argument("--dataset", default="breast_cancer", help="built-in dataset (default: breast_cancer)")

@@ -30,3 +30,7 @@ class ModelFileError(SynthaugError, ValueError):
 
 class DataFileError(SynthaugError, ValueError):
     """An input or output data file cannot be read or written."""
+
+
+class SpecError(SynthaugError, ValueError):
+    """A pipeline spec has an unknown section or key, a value of the wrong type, or conflicting settings."""

@@ -1,0 +1,317 @@
+"""Declarative pipelines: private table in; synthetic table, saved model, audit report and privacy ledger out.
+
+:class:`SynthesisPipeline` runs one spec (a dict, or a TOML file read with :mod:`tomllib`): split off
+a holdout, fit on the private training part only, sample (or oversample), evaluate against the
+holdout, and write every output atomically into one folder. The spec's sections and keys are
+described in ``pipelines/README.md`` and checked by :mod:`synthaug.pipeline_spec`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .atomic import atomic_path
+from .exceptions import DataFileError, SpecError
+from .pipeline_spec import apply_overrides, check_spec
+
+HEADLINE_METRICS = (
+    "column_shapes",
+    "pairwise_trends",
+    "detection_auc",
+    "train_synthetic_test_real",
+    "augmentation_gain",
+    "distance_to_closest_record",
+    "membership_inference_distance",
+)
+
+
+@dataclass
+class PipelineResult:
+    """What :meth:`SynthesisPipeline.run` wrote and measured.
+
+    Attributes:
+        output_dir: the output folder.
+        files: output role (``table``, ``model``, ``report_html`` ...) -> path.
+        report: the :class:`~synthaug.evaluation.report.AuditReport` against the holdout.
+        model: the fitted synthesizer, or the fitted ``GenerativeOverSampler`` when oversampling.
+        privacy_spent: the privacy ledger (also in ``privacy.json``).
+        info: rows of each part, columns, fit seconds, mode.
+    """
+
+    output_dir: Path
+    files: dict[str, Path]
+    report: Any
+    model: Any
+    privacy_spent: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """A few lines: what was fitted, the privacy guarantee, headline metrics and the files written."""
+        info = self.info
+        lines = [
+            f"fitted {info['synthesizer']} on {info['n_train']} training rows x {info['n_columns']} columns in "
+            f"{info['fit_seconds']:.1f}s (holdout: {info['n_holdout']} rows)",
+        ]
+        if info["mode"] == "oversample":
+            lines.append(f"class counts before: {info['class_counts_before']}")
+            lines.append(f"class counts after:  {info['class_counts_after']} ({info['n_synthetic']} synthetic rows)")
+        else:
+            lines.append(f"sampled {info['n_synthetic']} synthetic rows")
+        lines.append(_privacy_line(self.privacy_spent))
+        for result in self.report.results:
+            if result.name in HEADLINE_METRICS:
+                reference = result.details.get("reference")
+                ref = "" if reference is None else f" (real holdout: {_fmt(reference)})"
+                lines.append(f"  {result.name}: {_fmt(result.value)}{ref}, {result.direction} is better")
+        lines.append(f"wrote {', '.join(p.name for p in self.files.values())} to {self.output_dir}")
+        return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    from .evaluation.report import _fmt as fmt
+
+    return fmt(value)
+
+
+def _privacy_line(spent: Mapping[str, Any]) -> str:
+    if spent.get("epsilon") is None:
+        return "privacy: no formal guarantee (trained without differential privacy)"
+    return f"privacy: ({spent['epsilon']:.3f}, {spent['delta']:.3g})-differential privacy"
+
+
+def _write_json(data: Any, path: Path) -> None:
+    from .evaluation.report import _plain
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(_plain(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+class SynthesisPipeline:
+    """One declarative run: holdout split, fit on the training part, sample or oversample, audit, write.
+
+    Parameters:
+        spec: the spec as a dict of sections (``input``, ``schema``, ``synthesizer``, ``privacy``,
+            ``oversample``, ``evaluate``, ``output``); checked here, errors name the key at fault.
+        base_dir: folder that a relative ``input.path`` is taken from (default: the current
+            directory; :meth:`from_toml` uses the spec file's folder).
+
+    Attributes:
+        spec: the resolved spec (defaults filled in, paths absolute), as written to ``spec.json``.
+    """
+
+    def __init__(self, spec: Mapping[str, Any], *, base_dir: str | Path | None = None) -> None:
+        cwd = Path.cwd()
+        self.spec = check_spec(spec, Path(base_dir) if base_dir is not None else cwd, cwd)
+
+    @classmethod
+    def from_toml(
+        cls, path: str | Path, *, output_dir: str | Path | None = None, epochs: int | None = None, seed: int | None = None
+    ) -> SynthesisPipeline:
+        """Read a TOML spec; ``output_dir``, ``epochs`` and ``seed`` override the spec's values when given."""
+        path = Path(path)
+        if not path.is_file():
+            raise SpecError(f"spec file {str(path)!r} does not exist")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError(f"spec file {str(path)!r} is not valid TOML: {exc}") from exc
+        return cls(apply_overrides(raw, output_dir=output_dir, epochs=epochs, seed=seed), base_dir=path.parent)
+
+    # ------------------------------------------------------------------ steps
+    def load_data(self) -> pd.DataFrame:
+        """The input table (the spec's file or built-in dataset)."""
+        source = self.spec["input"]
+        if "dataset" in source:
+            from .datasets import load_dataset
+
+            return load_dataset(source["dataset"]).frame
+        from .io import read_table
+
+        return read_table(source["path"])
+
+    def split(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(train, holdout)``: a seeded split, stratified on a discrete target."""
+        from sklearn.model_selection import train_test_split
+
+        from .schema import infer_column
+
+        target = self.spec["input"].get("target")
+        stratify = None
+        if target is not None and infer_column(frame[target]).is_discrete:
+            n_missing = int(frame[target].isna().sum())
+            if n_missing:
+                raise SpecError(
+                    f"input.target {target!r} has {n_missing} missing value(s): the holdout split is stratified on it; "
+                    "drop or label those rows first"
+                )
+            stratify = frame[target]
+        try:
+            train, holdout = train_test_split(
+                frame, test_size=self.spec["input"]["holdout"], random_state=self.spec["output"]["seed"], stratify=stratify
+            )
+        except ValueError as exc:
+            raise SpecError(f"input.holdout = {self.spec['input']['holdout']:g} cannot split {len(frame)} rows: {exc}") from exc
+        return train.reset_index(drop=True), holdout.reset_index(drop=True)
+
+    def _check_columns(self, frame: pd.DataFrame) -> None:
+        for key, column in (
+            ("input.target", self.spec["input"].get("target")),
+            ("evaluate.sensitive", self.spec["evaluate"].get("sensitive")),
+        ):
+            if column is not None and column not in frame.columns:
+                raise SpecError(f"{key} {column!r} is not a column of the input; columns: {list(frame.columns)}")
+
+    def _synthesizer(self, train_features: pd.DataFrame, verbose: bool) -> Any:
+        from .schema import infer_schema
+        from .synthesizers.registry import get_synthesizer
+
+        params: dict[str, Any] = {
+            **self.spec["synthesizer"]["params"],
+            "random_state": self.spec["output"]["seed"],
+            "verbose": verbose,
+        }
+        if "schema" in self.spec:
+            try:
+                params["schema"] = infer_schema(train_features, self.spec["schema"])
+            except ValueError as exc:
+                raise SpecError(f"[schema]: {exc}") from exc
+        if "privacy" in self.spec:
+            from .privacy.config import DPConfig
+
+            params["dp"] = DPConfig(**self.spec["privacy"])
+        return get_synthesizer(self.spec["synthesizer"]["name"], **params)
+
+    def _output_paths(self) -> dict[str, Path]:
+        folder = Path(self.spec["output"]["dir"])
+        table = "resampled.csv" if "oversample" in self.spec else "synthetic.csv"
+        names = {
+            "table": table,
+            "model": "model.synthaug",
+            "report_html": "report.html",
+            "report_json": "report.json",
+            "privacy": "privacy.json",
+            "spec": "spec.json",
+        }
+        return {role: folder / name for role, name in names.items()}
+
+    def _check_output_dir(self, overwrite: bool) -> None:
+        folder = Path(self.spec["output"]["dir"])
+        if folder.exists() and not folder.is_dir():
+            raise DataFileError(f"output.dir {str(folder)!r} exists and is not a folder")
+        source = self.spec["input"].get("path")
+        if source is not None and Path(source) in self._output_paths().values():
+            raise DataFileError(f"output.dir {str(folder)!r} would overwrite the input {source!r}; choose another folder")
+        if folder.is_dir() and not overwrite:
+            existing = sorted(p.name for p in folder.iterdir())
+            if existing:
+                shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
+                raise DataFileError(
+                    f"output folder {str(folder)!r} is not empty ({shown}); pass overwrite=True (--overwrite) to replace "
+                    "the pipeline's files in it (other files are left alone)"
+                )
+
+    # ------------------------------------------------------------------ run
+    def run(self, *, overwrite: bool = False, verbose: bool = False) -> PipelineResult:
+        """Split, fit on the training part, sample or oversample, evaluate against the holdout, write the outputs.
+
+        ``overwrite``: allow a non-empty output folder (the pipeline's own files are replaced,
+        nothing else is touched). ``verbose``: the synthesizer's progress bar.
+        """
+        from .evaluation.report import evaluate
+        from .io import write_table
+
+        self._check_output_dir(overwrite)
+        frame = self.load_data()
+        self._check_columns(frame)
+        train, holdout = self.split(frame)
+        target = self.spec["input"].get("target")
+        seed = self.spec["output"]["seed"]
+        info: dict[str, Any] = {
+            "synthesizer": self.spec["synthesizer"]["name"],
+            "n_train": len(train),
+            "n_holdout": len(holdout),
+            "n_columns": frame.shape[1],
+        }
+        start = time.perf_counter()
+        if "oversample" in self.spec:
+            table, synthetic, fitted, models = self._oversample(train, target, verbose, info)
+        else:
+            synthesizer = self._synthesizer(train, verbose).fit(train)
+            info["fit_seconds"] = time.perf_counter() - start
+            table = synthetic = synthesizer.sample(self.spec["output"].get("rows", len(train)))
+            fitted, models = synthesizer, {"model.synthaug": synthesizer}
+            info["mode"] = "copy"
+        info["n_synthetic"] = len(synthetic)
+        report = evaluate(
+            train,
+            synthetic,
+            holdout,
+            target=target,
+            sensitive=self.spec["evaluate"].get("sensitive"),
+            model=fitted,
+            random_state=seed,
+        )
+        resolved = copy.deepcopy(self.spec)
+        if info["mode"] == "copy":
+            resolved["output"]["rows"] = len(synthetic)
+        folder = Path(self.spec["output"]["dir"])
+        paths = self._output_paths()
+        files = {"table": Path(write_table(table, paths["table"]))}
+        for name, model in models.items():
+            model.save(folder / name)
+            files[Path(name).stem] = folder / name
+        if "models" in info:  # per-class models: which file holds which class
+            files["models"] = folder / "models.json"
+            _write_json(info["models"], files["models"])
+        report.to_html(paths["report_html"])
+        report.to_json(paths["report_json"])
+        _write_json(fitted.privacy_spent_, paths["privacy"])
+        _write_json(resolved, paths["spec"])
+        files.update({role: paths[role] for role in ("report_html", "report_json", "privacy", "spec")})
+        return PipelineResult(folder, files, report, fitted, dict(fitted.privacy_spent_), info)
+
+    def _oversample(
+        self, train: pd.DataFrame, target: str, verbose: bool, info: dict[str, Any]
+    ) -> tuple[pd.DataFrame, pd.DataFrame, Any, dict[str, Any]]:
+        """Fit the oversampler on the training part: (resampled table, synthetic rows only, sampler, files -> models)."""
+        from .over_sampling import GenerativeOverSampler, check_target_column
+
+        X, y = check_target_column(train, target)
+        settings = self.spec["oversample"]
+        sampler = GenerativeOverSampler(
+            synthesizer=self._synthesizer(X, verbose),
+            sampling_strategy=settings["strategy"],
+            mode=settings["mode"],
+            random_state=self.spec["output"]["seed"],
+        )
+        start = time.perf_counter()
+        X_res, y_res = sampler.fit_resample(X, y)
+        info["fit_seconds"] = time.perf_counter() - start
+        resampled = X_res.reset_index(drop=True)
+        resampled.insert(train.columns.get_loc(target), target, pd.Series(y_res).to_numpy())
+        synthetic = resampled.iloc[len(train) :].reset_index(drop=True)
+        if len(synthetic) == 0:
+            raise SpecError(
+                f"oversample.strategy {settings['strategy']!r} asks for no new rows; class counts: {y.value_counts().to_dict()}"
+            )
+        if isinstance(sampler.synthesizers_, dict):  # per-class mode: one model per resampled class
+            models = {f"model_{i}.synthaug": model for i, model in enumerate(sampler.synthesizers_.values())}
+            info["models"] = {name: str(label) for name, label in zip(models, sampler.synthesizers_, strict=True)}
+        else:
+            models = {"model.synthaug": sampler.synthesizers_}
+        info["mode"] = "oversample"
+        info["class_counts_before"] = y.value_counts().sort_index().to_dict()
+        info["class_counts_after"] = pd.Series(y_res).value_counts().sort_index().to_dict()
+        return resampled, synthetic, sampler, models
+
+
+__all__ = ["PipelineResult", "SynthesisPipeline"]
