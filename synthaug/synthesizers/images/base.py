@@ -1,0 +1,306 @@
+"""Common machinery of the image synthesizers: input checks, labels, privacy, sampling, persistence.
+
+``fit(X, y=None)`` takes images ``(n, H, W)`` or ``(n, C, H, W)`` (uint8 or float) and
+optional class labels; ``sample(n_samples, *, y=None)`` returns images of the same layout,
+dtype and range (with ``(X, y)`` when fitted with labels). Asking for class ``k`` returns
+exactly images generated for class ``k``: the class is an input of the networks.
+
+Subclasses implement ``_build_networks``, ``_train``, ``_generate`` and list their
+networks in ``network_attributes``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from abc import ABCMeta, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ...exceptions import ConditionError, DataValidationError
+from ...privacy.config import check_dp
+from ...privacy.ledger import NO_GUARANTEE
+from ...schema import ColumnSpec, TableSchema
+from ...transform.images import ImageScaler, check_images, image_stages
+from ..base import check_n_samples, resolve_device, torch_generator
+
+_LABEL = "label"
+
+IMAGE_ASSUMED_PUBLIC = [
+    "image height, width, channels and dtype",
+    "the pixel range (0..255 for uint8 images, otherwise the declared pixel_range)",
+    "the number of training images (it sets DP-SGD's sampling rate, as in Opacus)",
+    "the set of class labels given as y (their counts are released with noise)",
+]
+
+
+class BaseImageSynthesizer(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the image synthesizers (see module docstring)."""
+
+    model_name: ClassVar[str] = ""
+    network_attributes: ClassVar[tuple[str, ...]] = ()
+    private_network_names: ClassVar[list[str]] = []
+    sample_batch_size: ClassVar[int] = 1024
+    is_image_synthesizer: ClassVar[bool] = True
+
+    # ------------------------------------------------------------------ hooks
+    def _check_params(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    @abstractmethod
+    def _build_networks(self, generator: torch.Generator) -> None:
+        """Create the networks for ``self.scaler_``'s padded size, ``self.n_classes_`` and ``self.stages_``."""
+
+    @abstractmethod
+    def _private_modules(self) -> list[torch.nn.Module]:
+        """The networks that read real images (privatised together under DP)."""
+
+    @abstractmethod
+    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, private: Any) -> list[dict]:
+        """Train on padded images in [-1, 1] and class codes; ``private`` is a PrivateTraining or None."""
+
+    @abstractmethod
+    def _generate(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Padded images in [-1, 1] for the class codes ``labels``."""
+
+    def _restore_extra(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        """Hook for subclasses that keep more than the networks' state dicts."""
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None) -> BaseImageSynthesizer:
+        """Learn the distribution of the images ``X`` (conditioned on their labels ``y``, when given)."""
+        self._check_params()
+        X = check_images(X)
+        if X.shape[0] < 2:
+            raise DataValidationError("X holds a single image; fitting a distribution needs at least 2")
+        codes = self._fit_labels(y, X.shape[0])
+        dp = check_dp(getattr(self, "dp", None))
+        rng = check_random_state(self.random_state)
+        self.device_ = resolve_device(self.device)
+        self.stages_ = image_stages(*X.shape[-2:])
+        self.scaler_ = ImageScaler(pixel_range=self.pixel_range, multiple=2**self.stages_, private=dp is not None).fit(X)
+        self.n_features_in_ = int(np.prod(X.shape[1:]))
+        generator = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
+        images = torch.as_tensor(self.scaler_.transform(X), device=self.device_)
+        labels = torch.as_tensor(codes, device=self.device_)
+        self._build_networks(generator)
+        if dp is None:
+            self.class_weights_ = np.bincount(codes, minlength=self.n_classes_) / len(codes)
+            self.history_ = self._train(images, labels, generator, None)
+            self.privacy_spent_ = dict(NO_GUARANTEE)
+        else:
+            self.privacy_spent_ = self._fit_private(images, labels, codes, dp, rng, generator)
+        self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
+        return self
+
+    def _fit_labels(self, y: Any, n: int) -> np.ndarray:
+        self.has_labels_ = y is not None
+        if y is None:
+            self.classes_ = np.asarray([0])
+            self.n_classes_ = 1
+            return np.zeros(n, dtype=np.int64)
+        y = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y)
+        if y.ndim != 1 or len(y) != n:
+            raise DataValidationError(f"y must be 1-D with one label per image ({n}), got shape {y.shape}")
+        if pd.isna(pd.Series(y)).any():
+            raise DataValidationError("y contains missing labels")
+        try:
+            self.classes_, codes = np.unique(y, return_inverse=True)
+        except TypeError as exc:
+            raise DataValidationError(f"labels in y cannot be ordered (mixed types?): {exc}") from exc
+        self.n_classes_ = len(self.classes_)
+        return codes.astype(np.int64)
+
+    def _fit_private(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        codes: np.ndarray,
+        dp: Any,
+        rng: np.random.RandomState,
+        generator: torch.Generator,
+    ) -> dict[str, Any]:
+        """DP fit: noisy class counts (one Gaussian release), then DP-SGD on the private networks."""
+        from ...privacy.plan import plan_private_fit
+        from ...training.optim import make_adam
+
+        categories = list(range(self.n_classes_))
+        schema = TableSchema([ColumnSpec(_LABEL, "categorical", dtype="int64", categories=categories, public=True)])
+        frame = pd.DataFrame({_LABEL: codes})
+        plan = plan_private_fit(frame, schema, dp, rng, public_columns={_LABEL}, public_categories={_LABEL: categories})
+        counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
+        self.class_weights_ = counts / counts.sum() if counts.sum() > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
+        trainer = plan.trainer(
+            self._private_modules(),
+            lambda params: make_adam(params, lr=self._private_learning_rate(), betas=self._private_betas()),
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            generator=generator,
+        )
+        self.history_ = self._train(images, labels, generator, trainer)
+        trainer.close()
+        ledger = plan.ledger(trainer, list(self.private_network_names))
+        ledger["breakdown"][0]["mechanism"] = "Gaussian noisy class counts (label frequencies for sampling)"
+        ledger["breakdown"][0]["releases"] = [{"what": "class counts", "classes": self.n_classes_}]
+        ledger["covers"] = [
+            "the fitted model file and every image sampled from it (post-processing)",
+            "training of " + ", ".join(self.private_network_names) + " (DP-SGD)",
+            "the class frequencies used to draw labels (Gaussian noisy counts)",
+        ]
+        ledger["assumed_public"] = list(IMAGE_ASSUMED_PUBLIC)
+        return ledger
+
+    def _private_learning_rate(self) -> float:
+        return float(self.learning_rate)
+
+    def _private_betas(self) -> tuple[float, float]:
+        return (0.9, 0.999)
+
+    def label_sampler(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` class codes drawn from the (possibly noisy) class frequencies."""
+        weights = torch.as_tensor(self.class_weights_, dtype=torch.float64, device=self.device_)
+        return torch.multinomial(weights, n, replacement=True, generator=generator)
+
+    # ------------------------------------------------------------------ sample
+    def sample(self, n_samples: int, *, y: Any = None, random_state: int | np.random.RandomState | None = None) -> Any:
+        """Draw ``n_samples`` images.
+
+        Args:
+            n_samples: number of images.
+            y: class label(s) to generate (a scalar, or one per image); needs ``fit(X, y)``.
+                Without it labels follow the training class frequencies (the noisy ones under DP).
+            random_state: seed for this call; without it, successive calls continue one
+                reproducible stream started by ``fit``'s ``random_state``.
+        Returns:
+            images in the input's layout, dtype and range, and ``y`` when fitted with labels.
+        """
+        check_is_fitted(self, "scaler_")
+        n = check_n_samples(n_samples)
+        if random_state is None:
+            generator = self._sampling_generator_
+        else:
+            seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+            generator = torch_generator(seed, self.device_)
+        codes = self._requested_codes(n, y)
+        if codes is None:
+            codes = self.label_sampler(n, generator)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, n, self.sample_batch_size):
+                batch = codes[start : start + self.sample_batch_size]
+                parts.append(self._generate(batch, generator).cpu().numpy())
+        X = self.scaler_.inverse_transform(np.concatenate(parts))
+        if not self.has_labels_:
+            return X
+        return X, self.classes_[codes.cpu().numpy()]
+
+    def _requested_codes(self, n: int, y: Any) -> torch.Tensor | None:
+        if y is None:
+            return None
+        if not self.has_labels_:
+            raise ConditionError("sample(y=...) needs a synthesizer fitted with fit(X, y)")
+        values = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y, dtype=object)
+        if values.ndim == 0:
+            values = np.full(n, values.item(), dtype=object)
+        if values.ndim != 1 or len(values) != n:
+            raise ConditionError(f"y gives {values.size} labels for {n} images")
+        classes = pd.Index(self.classes_.astype(object))
+        codes = classes.get_indexer(values)
+        unmatched = codes < 0
+        if unmatched.any():  # text labels (e.g. from a command line) for non-text classes
+            by_text = pd.Series(np.arange(len(classes)), index=[str(c) for c in classes])
+            codes[unmatched] = pd.Series(values[unmatched]).astype(str).map(by_text).fillna(-1).to_numpy(dtype=np.int64)
+            if (codes < 0).any():
+                unseen = pd.unique(values[codes < 0])[:5].tolist()
+                raise ConditionError(f"label(s) {unseen} not seen in fit; classes are {classes.tolist()[:20]}")
+        return torch.as_tensor(codes.astype(np.int64), device=self.device_)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> str:
+        """Save weights and JSON metadata to ``path`` (written atomically); returns the path."""
+        from ...persistence import save_model
+
+        return save_model(self, path)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        check_is_fitted(self, "scaler_")
+        state = {
+            "kind": "image",
+            "scaler": self.scaler_.to_state(),
+            "stages": self.stages_,
+            "has_labels": self.has_labels_,
+            "classes": self.classes_.tolist(),
+            "classes_dtype": self.classes_.dtype.str if self.classes_.dtype != object else "object",
+            "class_weights": self.class_weights_.tolist(),
+            "n_features_in": self.n_features_in_,
+            "privacy_spent": self.privacy_spent_,
+            "history": getattr(self, "history_", []),
+        }
+        tensors: dict[str, torch.Tensor] = {}
+        for attribute in self.network_attributes:
+            for key, value in getattr(self, attribute).state_dict().items():
+                tensors[f"{attribute}.{key}"] = value
+        tensors["sampling_generator_state"] = self._sampling_generator_.get_state()
+        return state, tensors
+
+    def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+        self.device_ = resolve_device(self.device)
+        self.scaler_ = ImageScaler.from_state(state["scaler"])
+        self.stages_ = int(state["stages"])
+        self.has_labels_ = bool(state["has_labels"])
+        dtype = state["classes_dtype"]
+        self.classes_ = np.asarray(state["classes"], dtype=object if dtype == "object" else np.dtype(dtype))
+        self.n_classes_ = len(self.classes_)
+        self.class_weights_ = np.asarray(state["class_weights"], dtype=float)
+        self.n_features_in_ = int(state["n_features_in"])
+        self.privacy_spent_ = dict(state["privacy_spent"])
+        self.history_ = list(state.get("history", []))
+        self._build_networks(torch_generator(0, self.device_))
+        for attribute in self.network_attributes:
+            prefix = f"{attribute}."
+            net = getattr(self, attribute)
+            net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+            net.to(self.device_).eval()
+        self._restore_extra(tensors)
+        generator = torch.Generator(device=self.device_)
+        generator.set_state(tensors["sampling_generator_state"])
+        self._sampling_generator_ = generator
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if "_sampling_generator_" in state:
+            state["_sampling_generator_"] = state["_sampling_generator_"].get_state()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        generator_state = state.get("_sampling_generator_")
+        self.__dict__.update(state)
+        if isinstance(generator_state, torch.Tensor):
+            generator = torch.Generator(device=self.device_)
+            generator.set_state(generator_state)
+            self._sampling_generator_ = generator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def check_image_params(owner: Any) -> None:
+    """Checks shared by the image synthesizers' parameters."""
+    for name in ("epochs", "batch_size"):
+        value = getattr(owner, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    lr = owner.learning_rate
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+        raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
+
+
+__all__ = ["BaseImageSynthesizer", "IMAGE_ASSUMED_PUBLIC", "check_image_params"]
