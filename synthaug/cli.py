@@ -115,6 +115,103 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_synthesizer(model: str, **params):
+    """A new image synthesizer for ``--model gan|vae|flow`` (``image_<model>`` in the registry)."""
+    from .synthesizers.registry import get_synthesizer
+
+    return get_synthesizer(f"image_{model}", **params)
+
+
+def _check_image_output(output: Path, source: Path | None, overwrite: bool) -> None:
+    """An output folder must not be, hold or lie inside the input folder; a non-empty one needs --overwrite."""
+    if source is not None and source.is_dir():
+        src, out = source.resolve(), output.resolve()
+        if out == src or src.is_relative_to(out) or out.is_relative_to(src):
+            raise CLIError(f"output {str(output)!r} overlaps the input folder {str(source)!r}; choose a folder outside it")
+    if output.suffix.lower() == ".npz":
+        raise CLIError(f"output {str(output)!r}: folder input gives a folder of class sub-folders, not an .npz")
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"output {str(output)!r} exists and is not a folder")
+    if output.is_dir() and any(output.iterdir()) and not overwrite:
+        raise CLIError(f"output folder {str(output)!r} is not empty; pass --overwrite to replace it")
+
+
+def _describe_images(X) -> str:
+    kind = "grey" if X.ndim == 3 else ("RGB" if X.shape[1] == 3 else f"{X.shape[1]}-channel")
+    return f"{X.shape[-2]}x{X.shape[-1]} {kind}, {X.dtype}"
+
+
+def _cmd_synthesize_images(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .image_io import labels_to_sample, read_images, write_images, write_npz
+
+    output = Path(args.output)
+    pixel_range = tuple(args.pixel_range) if args.pixel_range else None
+    source: Path | None = None
+    if args.input == "digits":  # the built-in set; a folder called digits is read as ./digits
+        from .datasets import DIGITS_PIXEL_RANGE, load_digits_images
+
+        _check_image_output(output, None, args.overwrite)
+        X, labels = load_digits_images()
+        y, layout, fmt, what = labels.astype(str), "folder", "png", "built-in digits (scikit-learn)"
+        pixel_range = pixel_range or DIGITS_PIXEL_RANGE  # public: fixed by how the set was made
+    else:
+        source = Path(args.input)
+        layout = "npz" if source.suffix.lower() == ".npz" and not source.is_dir() else "folder"
+        if layout == "npz":
+            if output.suffix.lower() != ".npz":
+                raise CLIError(f"output {str(output)!r}: .npz input gives an .npz output; name it *.npz")
+            _check_output(output, [source], args.overwrite)
+        else:
+            _check_image_output(output, source, args.overwrite)
+        images = read_images(source)
+        X, y, what = images.X, images.y, f"{images.source} {str(source)!r}"
+        fmt = images.format if images.format in ("png", "bmp", "jpeg") else "png"
+    if args.save_model:
+        _check_output(Path(args.save_model), [p for p in (source, output) if p is not None], args.overwrite, "model path")
+    wanted = labels_to_sample(y, per_class=args.per_class, balance=args.balance)
+    if len(wanted) == 0:
+        raise CLIError(
+            f"--balance: the classes are already balanced ({len(y) // len(np.unique(y))} images each); nothing to draw"
+        )
+
+    params = {"random_state": args.seed, "verbose": not args.quiet, **_privacy_params(args)}
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if pixel_range is not None:
+        params["pixel_range"] = pixel_range
+    model = _image_synthesizer(args.model, **params)
+    print(f"input: {len(X)} images of {len(np.unique(y))} classes, {_describe_images(X)}, from {what}")
+    start = time.perf_counter()
+    model.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    X_syn, y_syn = model.sample(len(wanted), y=wanted)
+    sample_seconds = time.perf_counter() - start - fit_seconds
+    if layout == "npz":
+        write_npz(output, X_syn, y_syn, overwrite=args.overwrite)
+    else:
+        write_images(
+            output, X_syn, y_syn, fmt=fmt, pixel_range=pixel_range if X_syn.dtype.kind == "f" else None, overwrite=args.overwrite
+        )
+    classes, counts = np.unique(np.asarray(y_syn).astype(str), return_counts=True)
+    print(f"fitted image_{args.model} in {fit_seconds:.1f}s; sampled {len(y_syn)} images in {sample_seconds:.1f}s")
+    print(
+        f"wrote {len(y_syn)} synthetic images to {output}: "
+        + ", ".join(f"{c}: {n}" for c, n in zip(classes, counts, strict=True))
+    )
+    if args.balance:
+        print(
+            f"balance: the output holds only the synthetic images; with the input, every class has "
+            f"{int(np.unique(y, return_counts=True)[1].max())} images"
+        )
+    _print_privacy(model.privacy_spent_)
+    if args.save_model:
+        model.save(args.save_model)
+        print(f"saved model to {args.save_model}")
+    return 0
+
+
 def _parse_strategy(text: str) -> str | float:
     try:
         return float(text)
@@ -262,6 +359,46 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_privacy_arguments(syn)
     syn.set_defaults(func=_cmd_synthesize)
+
+    img = sub.add_parser(
+        "synthesize-images", help="fit an image synthesizer on labelled images and write synthetic ones, class by class"
+    )
+    img.add_argument(
+        "input",
+        metavar="IN",
+        help="a folder with one sub-folder of PNG/JPEG/BMP images per class, an .npz with arrays X and y, "
+        "or 'digits' (the built-in 8x8 digits; a folder named digits is read as ./digits)",
+    )
+    img.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="folder input (or digits): a folder of class sub-folders; .npz input: an .npz; written atomically",
+    )
+    img.add_argument("--model", default="vae", choices=["gan", "vae", "flow"], help="image synthesizer (default: vae)")
+    count = img.add_mutually_exclusive_group()
+    count.add_argument("--per-class", type=int, default=None, metavar="N", help="draw N images of each class")
+    count.add_argument(
+        "--balance",
+        action="store_true",
+        help="draw (largest class count - class count) images of each class and write only these, so input + output "
+        "is balanced (default without --per-class/--balance: as many per class as the input)",
+    )
+    img.add_argument("--epochs", type=int, default=None, help="training epochs (default: the model's)")
+    img.add_argument("--seed", type=int, default=None, help="random seed for reproducible output")
+    img.add_argument(
+        "--pixel-range",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("LOW", "HIGH"),
+        help="public pixel range of float .npz input (needed with --epsilon); integer images and digits know theirs",
+    )
+    img.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
+    img.add_argument("--overwrite", action="store_true", help="replace an existing output (never the input)")
+    img.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_privacy_arguments(img)
+    img.set_defaults(func=_cmd_synthesize_images)
 
     smp = sub.add_parser("sample", help="draw rows from a saved model")
     smp.add_argument("model", help="model file written by --save-model or .save()")

@@ -34,3 +34,7 @@ class DataFileError(SynthaugError, ValueError):
 
 class SpecError(SynthaugError, ValueError):
     """A pipeline spec has an unknown section or key, a value of the wrong type, or conflicting settings."""
+
+
+class ImageFileError(DataFileError):
+    """An image folder, image file or ``.npz`` image array is missing, unreadable or inconsistent."""
