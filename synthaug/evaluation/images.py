@@ -315,6 +315,16 @@ def frechet_distance(
 
 
 # --------------------------------------------------------------------------- kernel distance
+def _cubic_kernel(x: np.ndarray, y: np.ndarray, d: int) -> np.ndarray:
+    """(x.y / d + 1)³ for every pair of rows (products, not ``**``: the float power is several times slower)."""
+    k = x @ y.T
+    k /= d
+    k += 1.0
+    cube = k * k
+    cube *= k
+    return cube
+
+
 def _kernel_distance(a: np.ndarray, b: np.ndarray, seed: int, n_subsets: int, subset_size: int) -> tuple[float, float]:
     """Mean and standard deviation over random subsets of the unbiased MMD² with k(x, y) = (x.y / d + 1)³."""
     m = min(subset_size, len(a), len(b))
@@ -326,7 +336,7 @@ def _kernel_distance(a: np.ndarray, b: np.ndarray, seed: int, n_subsets: int, su
     for i in range(n_subsets):
         x = a[rng.choice(len(a), m, replace=False)]
         y = b[rng.choice(len(b), m, replace=False)]
-        kxx, kyy, kxy = (x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3
+        kxx, kyy, kxy = _cubic_kernel(x, x, d), _cubic_kernel(y, y, d), _cubic_kernel(x, y, d)
         within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
         values[i] = within - 2.0 * kxy.mean()
     return float(values.mean()), float(values.std())
