@@ -11,6 +11,9 @@ labels; nothing is downloaded. The distances are therefore **not** comparable wi
 Inception-based FID / KID of the literature, nor across datasets or extractors: compare a
 value with its ``details["reference"]`` (the same computation with real holdout images in
 place of the synthetic ones), computed with the same extractor.
+Every feature-space metric takes ``extractor=``: pass one fitted extractor (see
+:func:`fit_feature_extractor`) to train it once for all metrics; its ``pixel_range_`` then
+applies and ``pixel_range`` is ignored. :func:`evaluate_images` does this for its suite.
 
 torch is imported by this module: it is reached through the lazy names of
 :mod:`synthaug.evaluation`, so importing the evaluation package stays cheap.
@@ -250,6 +253,7 @@ class _Features:
         else:
             self.pixel_range = resolve_pixel_range(self.train, pixel_range)
         self.extractor = _fitted_extractor(extractor, self.train, self.y_train, self.pixel_range, random_state)
+        self.pixel_range = self.extractor.pixel_range_  # an unfitted extractor given may bring its own
         self._cache: dict[str, np.ndarray] = {}
 
     def __call__(self, which: str) -> np.ndarray:
@@ -455,7 +459,7 @@ def classification_accuracy_score(
 # --------------------------------------------------------------------------- leakage
 def _pixel_keys(X: np.ndarray, pixel_range: tuple[float, float]) -> np.ndarray:
     """One hashable key per image (its scaled pixels as raw bytes): equal images, equal keys."""
-    flat = np.ascontiguousarray(scale_images(X, pixel_range).reshape(len(X), -1), dtype=np.float64) + 0.0  # -0.0 -> 0.0
+    flat = np.ascontiguousarray(scale_images(X, pixel_range).reshape(len(X), -1)) + np.float32(0.0)  # -0.0 -> 0.0
     return flat.view(np.dtype((np.void, flat.shape[1] * flat.itemsize))).ravel()
 
 
