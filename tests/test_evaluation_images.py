@@ -223,6 +223,7 @@ def test_evaluate_images_report_renders(digits, extractor):
     assert report["classification_accuracy_score"].value > 0.85
     page = report.to_html()
     assert 'alt="Images per class: real (left) vs synthetic (right)"' in page
+    assert 'alt="Distance to the closest training image"' in page
     start = page.index("data:image/png;base64,", page.index('alt="Images per class')) + len("data:image/png;base64,")
     assert base64.b64decode(page[start : page.index('"', start)]).startswith(PNG)
     parsed = json.loads(report.to_json())

@@ -640,9 +640,11 @@ def _evaluate_images(
     shape = train.shape[1:]
     syn = check_images(synthetic, "synthetic", shape)
     hold = None if real_holdout is None else check_images(real_holdout, "real_holdout", shape)
+    if hold is None and y_holdout is not None:
+        raise ValueError("y_holdout was given without real_holdout: pass the holdout images too")
     y_train = check_labels(y_train, "y_train", len(train))
     y_syn = None if y_synthetic is None else check_labels(y_synthetic, "y_synthetic", len(syn))
-    y_hold = None if y_holdout is None else check_labels(y_holdout, "y_holdout", len(hold) if hold is not None else 0)
+    y_hold = None if y_holdout is None else check_labels(y_holdout, "y_holdout", len(hold))
     seed_all = _seeds(random_state, 1)[0] if not isinstance(random_state, (int, np.integer)) else int(random_state)
     s_extract, s_kernel, s_leak, s_grid = _seeds(seed_all, 4)
     results: list[MetricResult] = []

@@ -91,8 +91,8 @@ def pair_differences(per_pair: dict[str, float], names: Sequence[str]) -> bytes:
     return _png(fig)
 
 
-def dcr_histograms(histogram: dict[str, Any]) -> bytes:
-    """Distance to the closest training row: synthetic rows vs holdout rows."""
+def dcr_histograms(histogram: dict[str, Any], xlabel: str = "distance to the closest training row (HEOM)") -> bytes:
+    """Distance to the closest training row (or image): synthetic vs holdout."""
     edges = np.asarray(histogram["edges"])
     centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
     fig = _figure(7.0, 3.2)
@@ -104,7 +104,7 @@ def dcr_histograms(histogram: dict[str, Any]) -> bytes:
         if key in histogram:
             counts = np.asarray(histogram[key], dtype=float)
             ax.bar(centres, counts / max(counts.sum(), 1.0), widths, alpha=0.55, color=colour, label=label)
-    ax.set_xlabel("distance to the closest training row (HEOM)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("share of rows")
     ax.legend(fontsize=8)
     return _png(fig)

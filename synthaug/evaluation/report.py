@@ -242,6 +242,11 @@ class AuditReport:
             figures["pairwise"] = plots.pair_differences(names["pairwise_trends"].details["per_pair"], schema.names)
         if "distance_to_closest_record" in names:
             figures["dcr"] = plots.dcr_histograms(names["distance_to_closest_record"].details["histogram"])
+        if "image_nearest_neighbour_leakage" in names:
+            figures["image_leakage"] = plots.dcr_histograms(
+                names["image_nearest_neighbour_leakage"].details["histogram"],
+                xlabel="feature-space distance to the closest training image",
+            )
         curves = {
             label: names[name].details["roc_curve"]
             for name, label in (
@@ -313,7 +318,11 @@ class AuditReport:
                 ("samples", "Images per class: real (left) vs synthetic (right)"),
             ],
             "utility": [("utility", "Utility")],
-            "privacy": [("dcr", "Distance to closest record"), ("membership_roc", "Membership inference")],
+            "privacy": [
+                ("dcr", "Distance to closest record"),
+                ("membership_roc", "Membership inference"),
+                ("image_leakage", "Distance to the closest training image"),
+            ],
         }
         for section in SECTIONS:
             results = [r for r in self.results if _SECTION_OF.get(r.name) == section]
