@@ -75,6 +75,17 @@ def test_frechet_distance_known_answers(digits, extractor):
     assert "not comparable" in copy.details["feature_space"]
 
 
+@pytest.mark.filterwarnings("error")
+def test_frechet_distance_exact_and_singular(digits, extractor):
+    from synthaug.evaluation.images import _frechet
+
+    a = np.random.default_rng(0).normal(size=(500, 64))
+    assert _frechet(a, a + 1.0) == pytest.approx(64.0)  # the mean shift only
+    few = frechet_distance(digits["train"], digits["other"][:5], y_train=digits["y_train"], extractor=extractor)
+    constant = frechet_distance(digits["train"], np.zeros((20, 8, 8)), y_train=digits["y_train"], extractor=extractor)
+    assert np.isfinite(few.value) and few.value > 0 and np.isfinite(constant.value)
+
+
 def test_kernel_distance_known_answers(digits, extractor):
     common = {"y_train": digits["y_train"], "extractor": extractor, "real_holdout": digits["holdout"]}
     copy = kernel_distance(digits["train"], digits["train"], **common)

@@ -22,6 +22,7 @@ torch is imported by this module: it is reached through the lazy names of
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from scipy.linalg import sqrtm
+from scipy.linalg import LinAlgWarning, sqrtm
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 from torch import nn
@@ -264,16 +265,29 @@ class _Features:
 
 
 # --------------------------------------------------------------------------- Fréchet distance
+def _sqrtm_or_none(matrix: np.ndarray, strict: bool = True) -> np.ndarray | None:
+    """scipy's matrix square root; None when it is not finite or (``strict``) scipy warns that it may be inaccurate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if strict else "ignore", LinAlgWarning)
+        try:
+            root = sqrtm(matrix)
+        except (LinAlgWarning, np.linalg.LinAlgError):
+            return None
+    return root if np.isfinite(root).all() else None
+
+
 def _frechet(a: np.ndarray, b: np.ndarray, ridge: float = 1e-6) -> float:
     """Fréchet distance between Gaussians fitted to the rows of ``a`` and ``b``."""
     if len(a) < 2 or len(b) < 2:
         raise ValueError("the Fréchet distance needs at least 2 images in each set")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    covmean = sqrtm(cov_a @ cov_b)
-    if not np.isfinite(covmean).all():  # singular covariances: a small ridge on both
+    covmean = _sqrtm_or_none(cov_a @ cov_b)
+    if covmean is None:  # singular covariances (fewer images than features, constant images): a small ridge on both
         eye = np.eye(len(cov_a)) * ridge * max(np.trace(cov_a), np.trace(cov_b), 1.0) / len(cov_a)
-        covmean = sqrtm((cov_a + eye) @ (cov_b + eye))
+        covmean = _sqrtm_or_none((cov_a + eye) @ (cov_b + eye), strict=False)
+        if covmean is None:
+            raise ValueError("the Fréchet distance failed: no finite square root of the feature covariances' product")
     covmean = np.real(covmean)  # tiny imaginary parts are numerical error
     diff = mu_a - mu_b
     value = diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(covmean)
@@ -310,8 +324,10 @@ def frechet_distance(
 
     The features are those of ``extractor`` (default: an :class:`ImageFeatureExtractor` trained
     here on ``real_train``, ``y_train``). Reference: the same distance between holdout and
-    train features. Not comparable with Inception FID. ``y_holdout`` is not needed (accepted
-    for a uniform signature).
+    train features. Not comparable with Inception FID. The estimate grows as the sets shrink
+    (a copy of the training images scores 0): compare a synthetic set about the holdout's size.
+    Singular covariances (fewer images than features) get a small ridge. ``y_holdout`` is not
+    needed (accepted for a uniform signature).
     """
     del y_holdout
     f = _Features("frechet_distance", real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
