@@ -235,7 +235,6 @@ class _Features:
 
     def __init__(
         self,
-        name: str,
         real_train: Any,
         synthetic: Any,
         y_train: Any,
@@ -330,7 +329,7 @@ def frechet_distance(
     needed (accepted for a uniform signature).
     """
     del y_holdout
-    f = _Features("frechet_distance", real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
+    f = _Features(real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
     return _frechet_result(f)
 
 
@@ -401,7 +400,7 @@ def kernel_distance(
     both sets come from one distribution. Not comparable with Inception KID.
     """
     del y_holdout
-    f = _Features("kernel_distance", real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
+    f = _Features(real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
     return _kernel_result(f, _seeds(random_state, 2)[1], n_subsets, subset_size)
 
 
@@ -465,7 +464,7 @@ def classification_accuracy_score(
         "ratio": accuracy / reference if reference > 0 else None,
         "chance": float(1.0 / len(classes)),
         "per_class": {k: {"synthetic": per_syn[k], "real": per_real[k]} for k in per_real.index},
-        "synthetic_classes_missing": [c for i, c in enumerate(classes) if i not in set(present.tolist())],
+        "synthetic_classes_missing": np.delete(classes, present).tolist(),
         "epochs": params["epochs"],
         "note": "small CNN trained on synthetic (value) vs real (reference) training images, tested on the real holdout",
     }
@@ -552,7 +551,7 @@ def image_nearest_neighbour_leakage(
     del y_holdout
     name = "image_nearest_neighbour_leakage"
     _need_holdout(name, real_holdout)
-    f = _Features(name, real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
+    f = _Features(real_train, synthetic, y_train, real_holdout, extractor, random_state, pixel_range)
     return _leakage_result(f, _seeds(random_state, 3)[2], quantile, max_rows)
 
 
@@ -679,7 +678,7 @@ def _evaluate_images(
     prange = extractor.pixel_range_ if extractor is not None and extractor.is_fitted else resolve_pixel_range(train, pixel_range)
     extractor = _fitted_extractor(extractor, train, y_train, prange, s_extract, epochs, n_threads)
     seconds["feature_extractor"] = time.perf_counter() - started
-    f = _Features("evaluate_images", train, syn, y_train, hold, extractor, s_extract, prange)
+    f = _Features(train, syn, y_train, hold, extractor, s_extract, prange)
     run("frechet_distance", lambda: _frechet_result(f))
     run("kernel_distance", lambda: _kernel_result(f, s_kernel, 10, 1000))
     run("image_exact_copy_rate", lambda: image_exact_copy_rate(train, syn, real_holdout=hold, pixel_range=prange))
