@@ -4,7 +4,9 @@ Every metric is a function ``(real_train, synthetic, *, real_holdout=None, targe
 schema=None, random_state=None)`` returning a :class:`MetricResult`; where a real-vs-real
 reference exists (holdout rows compared with the training rows) it is in
 ``details["reference"]``. :func:`evaluate` runs the default suite and returns an
-:class:`AuditReport` (imported lazily: it needs matplotlib only to draw).
+:class:`AuditReport` (imported lazily: it needs matplotlib only to draw). Image metrics
+(:func:`evaluate_images`, :func:`frechet_distance`, ...) take image arrays and labels instead
+of tables; they load torch on first use.
 """
 
 from __future__ import annotations
@@ -29,21 +31,42 @@ from .result import MetricResult
 from .utility import augmentation_gain, train_synthetic_test_real
 from .validity import category_validity, missing_values
 
-_LAZY = {"evaluate": "synthaug.evaluation.report", "AuditReport": "synthaug.evaluation.report"}
+_LAZY = {
+    "evaluate": "synthaug.evaluation.report",
+    "AuditReport": "synthaug.evaluation.report",
+    # images: torch loads on first use
+    "ImageFeatureExtractor": "synthaug.evaluation.images",
+    "fit_feature_extractor": "synthaug.evaluation.images",
+    "frechet_distance": "synthaug.evaluation.images",
+    "kernel_distance": "synthaug.evaluation.images",
+    "classification_accuracy_score": "synthaug.evaluation.images",
+    "image_nearest_neighbour_leakage": "synthaug.evaluation.images",
+    "image_exact_copy_rate": "synthaug.evaluation.images",
+    "evaluate_images": "synthaug.evaluation.images",
+    "sample_grid_png": "synthaug.evaluation.plots",
+}
 
 __all__ = [
     "AuditReport",
+    "ImageFeatureExtractor",
     "MetricResult",
     "attribute_inference",
     "augmentation_gain",
     "category_validity",
+    "classification_accuracy_score",
     "closer_to_train_share",
     "column_shapes",
     "coverage",
     "detection_auc",
     "distance_to_closest_record",
     "evaluate",
+    "evaluate_images",
     "exact_copy_rate",
+    "fit_feature_extractor",
+    "frechet_distance",
+    "image_exact_copy_rate",
+    "image_nearest_neighbour_leakage",
+    "kernel_distance",
     "ks_complement",
     "leakage_metrics",
     "membership_inference_density",
@@ -51,6 +74,7 @@ __all__ = [
     "missing_values",
     "nearest_neighbour_distance_ratio",
     "pairwise_trends",
+    "sample_grid_png",
     "singling_out_risk",
     "total_variation_complement",
     "train_synthetic_test_real",

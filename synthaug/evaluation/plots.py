@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,8 +91,8 @@ def pair_differences(per_pair: dict[str, float], names: Sequence[str]) -> bytes:
     return _png(fig)
 
 
-def dcr_histograms(histogram: dict[str, Any]) -> bytes:
-    """Distance to the closest training row: synthetic rows vs holdout rows."""
+def dcr_histograms(histogram: dict[str, Any], xlabel: str = "distance to the closest training row (HEOM)") -> bytes:
+    """Distance to the closest training row (or image): synthetic vs holdout."""
     edges = np.asarray(histogram["edges"])
     centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
     fig = _figure(7.0, 3.2)
@@ -103,7 +104,7 @@ def dcr_histograms(histogram: dict[str, Any]) -> bytes:
         if key in histogram:
             counts = np.asarray(histogram[key], dtype=float)
             ax.bar(centres, counts / max(counts.sum(), 1.0), widths, alpha=0.55, color=colour, label=label)
-    ax.set_xlabel("distance to the closest training row (HEOM)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("share of rows")
     ax.legend(fontsize=8)
     return _png(fig)
@@ -146,3 +147,126 @@ def utility_bars(groups: dict[str, dict[str, dict[str, float | None]]]) -> bytes
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=8)
     return _png(fig)
+
+
+# --------------------------------------------------------------------------- images
+def _image_mosaic(
+    blocks: Sequence[tuple[np.ndarray, np.ndarray | None]],
+    classes: np.ndarray,
+    per_class: int,
+    pixel_range: tuple[float, float],
+) -> np.ndarray:
+    """One (rows, cols, C) picture: a row of ``per_class`` images per class for each block, side by side.
+
+    An unlabelled block (labels None) fills the rows in turn. Empty slots and the 1-pixel
+    gaps between images are NaN; a blank column of slots separates the blocks.
+    """
+    from ._imaging import scale_images
+
+    c, h, w = blocks[0][0].shape[1:]
+    n_rows, n_slots = len(classes), per_class + 1
+    slots = np.full((n_rows, len(blocks), n_slots, c, h + 1, w + 1), np.nan, dtype=np.float32)
+    for b, (images, labels) in enumerate(blocks):
+        if labels is None:
+            rows = np.arange(len(images)) % n_rows
+            rank = np.arange(len(images)) // n_rows
+        else:
+            rows = pd.Index(classes).get_indexer(pd.Series(labels, dtype=object))
+            rank = pd.Series(rows).groupby(rows).cumcount().to_numpy()
+        keep = (rows >= 0) & (rank < per_class)
+        slots[rows[keep], b, rank[keep], :, :h, :w] = np.clip(scale_images(images[keep], pixel_range), 0.0, 1.0)
+    # (rows, blocks, slots, C, H, W) -> (rows * H, blocks * slots * W, C)
+    picture = slots.transpose(0, 4, 1, 2, 5, 3).reshape(n_rows * (h + 1), len(blocks) * n_slots * (w + 1), c)
+    return picture[:-1, : -(w + 2)]  # drop the trailing gap row and the last block's blank column
+
+
+def _draw_mosaic(
+    picture: np.ndarray, titles: Sequence[str], classes: np.ndarray, per_class: int, image_hw: tuple[int, int]
+) -> bytes:
+    from matplotlib import colormaps
+
+    h, w = image_hw
+    zoom = max(1.0, 28.0 / max(h, w))  # small images drawn at >= 28 screen pixels
+    height_px, width_px = picture.shape[:2]
+    fig = _figure(min(16.0, 1.2 + width_px * zoom / 80), min(24.0, 0.8 + height_px * zoom / 80))
+    ax = fig.subplots()
+    if picture.shape[2] == 1:
+        cmap = colormaps["gray"].with_extremes(bad="white")
+        ax.imshow(np.ma.masked_invalid(picture[..., 0]), cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        ax.imshow(np.nan_to_num(picture, nan=1.0), interpolation="nearest")
+    block = (per_class + 1) * (w + 1)
+    ax.set_xticks([b * block + per_class * (w + 1) / 2 for b in range(len(titles))], titles, fontsize=9)
+    ax.xaxis.tick_top()
+    ax.set_yticks(np.arange(len(classes)) * (h + 1) + h / 2, [str(c)[:14] for c in classes], fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return _png(fig)
+
+
+def image_samples(
+    real: np.ndarray,
+    y_real: np.ndarray,
+    synthetic: np.ndarray,
+    y_synthetic: np.ndarray | None,
+    pixel_range: tuple[float, float],
+    per_class: int = 8,
+    max_classes: int = 20,
+) -> bytes:
+    """Real vs synthetic images per class: one row per class, real on the left, synthetic on the right.
+
+    Images are (n, C, H, W) arrays shown at most ``per_class`` per row (in the order given),
+    scaled by ``pixel_range``; grey for C = 1, RGB for C = 3. Unlabelled synthetic images
+    (``y_synthetic`` None) fill the rows in turn.
+    """
+    from ._imaging import classes_of
+
+    labels = (
+        y_real
+        if y_synthetic is None
+        else np.concatenate([np.asarray(y_real, dtype=object), np.asarray(y_synthetic, dtype=object)])
+    )
+    classes = classes_of(np.asarray(labels))[:max_classes]
+    picture = _image_mosaic([(real, y_real), (synthetic, y_synthetic)], classes, per_class, pixel_range)
+    titles = ["real", "synthetic" if y_synthetic is not None else "synthetic (unlabelled)"]
+    return _draw_mosaic(picture, titles, classes, per_class, real.shape[2:])
+
+
+def sample_grid_png(
+    X: Any,
+    y: Any = None,
+    path: str | Path | None = None,
+    *,
+    per_class: int = 8,
+    pixel_range: Sequence[float] | None = None,
+    max_classes: int = 20,
+    random_state: Any = 0,
+    title: str = "samples",
+) -> bytes:
+    """A PNG grid of images ``X`` ((n, H, W) or (n, C, H, W)): one row per class of ``y``, ``per_class`` random images each.
+
+    Without labels the images fill 10 rows. ``pixel_range`` maps pixels to [0, 1] (default:
+    (0, 255) for uint8, else the min / max of ``X``). Returns the PNG bytes; also written
+    atomically to ``path`` when given.
+    """
+    from ..atomic import atomic_path
+    from ._imaging import check_images, check_labels, classes_of, resolve_pixel_range
+
+    X = check_images(X, "X")
+    prange = resolve_pixel_range(X, pixel_range)
+    order = np.random.default_rng(random_state).permutation(len(X))
+    if y is None:
+        chosen, labels = X[order[: per_class * 10]], None
+        classes = np.array([""] * min(10, len(chosen)), dtype=object)
+    else:
+        y = check_labels(y, "y", len(X))[order]
+        rank = pd.Series(y, dtype=object).groupby(pd.Series(y, dtype=object), sort=False).cumcount().to_numpy()
+        chosen, labels = X[order][rank < per_class], y[rank < per_class]
+        classes = classes_of(labels)[:max_classes]
+    picture = _image_mosaic([(chosen, labels)], classes, per_class, prange)
+    png = _draw_mosaic(picture, [title], classes, per_class, X.shape[2:])
+    if path is not None:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(png)
+    return png

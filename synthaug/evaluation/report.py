@@ -35,8 +35,17 @@ from .utility import augmentation_gain, train_synthetic_test_real
 from .validity import category_validity, missing_values
 
 SECTIONS = {
-    "fidelity": ("column_shapes", "pairwise_trends", "detection_auc", "coverage", "category_validity", "missing_values"),
-    "utility": ("train_synthetic_test_real", "augmentation_gain"),
+    "fidelity": (
+        "column_shapes",
+        "pairwise_trends",
+        "detection_auc",
+        "coverage",
+        "category_validity",
+        "missing_values",
+        "frechet_distance",
+        "kernel_distance",
+    ),
+    "utility": ("train_synthetic_test_real", "augmentation_gain", "classification_accuracy_score"),
     "privacy": (
         "distance_to_closest_record",
         "exact_copy_rate",
@@ -46,6 +55,8 @@ SECTIONS = {
         "membership_inference_density",
         "attribute_inference",
         "singling_out_risk",
+        "image_nearest_neighbour_leakage",
+        "image_exact_copy_rate",
     ),
 }
 _SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
@@ -76,6 +87,16 @@ GUIDE = {
     "attribute_inference": "How often the sensitive value of a training row is guessed from its closest synthetic "
     "row; the reference does the same with real holdout rows.",
     "singling_out_risk": "Share of synthetic rows, unique on a few quasi-identifiers, that match exactly one training row.",
+    "frechet_distance": "Fréchet distance between Gaussians fitted to the features of the training and synthetic images "
+    "(features of a small CNN trained on the real images: not comparable with Inception FID). Compare with the reference, "
+    "the holdout images' distance.",
+    "kernel_distance": "KID-style unbiased MMD² (cubic polynomial kernel) between training and synthetic image features, "
+    "averaged over random subsets; about 0 for one distribution, below 0 for a copy of the training images.",
+    "classification_accuracy_score": "Accuracy on real holdout images of a small CNN trained on the synthetic images and "
+    "labels; the reference is the same CNN trained on the real training images.",
+    "image_nearest_neighbour_leakage": "Share of synthetic images closer (in feature space) to a training image than the "
+    "5% closest holdout images are; the reference is about 0.05, 1 means copies of training images.",
+    "image_exact_copy_rate": "Share of synthetic images pixel-identical to a training image.",
 }
 
 
@@ -121,6 +142,7 @@ class AuditReport:
     info: dict[str, Any] = field(default_factory=dict)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
     _schema: TableSchema | None = field(default=None, repr=False, compare=False)
+    _images: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> MetricResult:
         for result in self.results:
@@ -220,6 +242,11 @@ class AuditReport:
             figures["pairwise"] = plots.pair_differences(names["pairwise_trends"].details["per_pair"], schema.names)
         if "distance_to_closest_record" in names:
             figures["dcr"] = plots.dcr_histograms(names["distance_to_closest_record"].details["histogram"])
+        if "image_nearest_neighbour_leakage" in names:
+            figures["image_leakage"] = plots.dcr_histograms(
+                names["image_nearest_neighbour_leakage"].details["histogram"],
+                xlabel="feature-space distance to the closest training image",
+            )
         curves = {
             label: names[name].details["roc_curve"]
             for name, label in (
@@ -240,8 +267,16 @@ class AuditReport:
                 "real + synthetic": d["augmented"],
                 "real only": d["real_only"],
             }
+        if "classification_accuracy_score" in names:
+            d = names["classification_accuracy_score"].details
+            groups["images: train on synthetic vs real, test on real"] = {
+                "synthetic": {"accuracy": d["synthetic_accuracy"]},
+                "real": {"accuracy": d["real_accuracy"]},
+            }
         if groups:
             figures["utility"] = plots.utility_bars(groups)
+        if self._images is not None:
+            figures["samples"] = plots.image_samples(**self._images)
         return figures
 
     def _marginal_columns(self, n: int = 6) -> list[str]:
@@ -277,9 +312,17 @@ class AuditReport:
         )
         parts.append(self._html_table(self.results))
         captions = {
-            "fidelity": [("marginals", "Marginals, real vs synthetic"), ("pairwise", "Pairwise relationships lost")],
+            "fidelity": [
+                ("marginals", "Marginals, real vs synthetic"),
+                ("pairwise", "Pairwise relationships lost"),
+                ("samples", "Images per class: real (left) vs synthetic (right)"),
+            ],
             "utility": [("utility", "Utility")],
-            "privacy": [("dcr", "Distance to closest record"), ("membership_roc", "Membership inference")],
+            "privacy": [
+                ("dcr", "Distance to closest record"),
+                ("membership_roc", "Membership inference"),
+                ("image_leakage", "Distance to the closest training image"),
+            ],
         }
         for section in SECTIONS:
             results = [r for r in self.results if _SECTION_OF.get(r.name) == section]
@@ -331,6 +374,10 @@ def _describe(info: dict[str, Any]) -> str:
     extra = [f"{k} column {info[k]!r}" for k in ("target", "sensitive") if info.get(k)]
     seconds = info.get("seconds_total")
     timing = f"; computed in {seconds:.1f}s" if seconds is not None else ""
+    if "image_shape" in info:
+        sizes = ", ".join(f"{k} {v} images" for k, v in rows.items())
+        c, h, w = info["image_shape"]
+        return f"{sizes}; {c}x{h}x{w} (C x H x W); {info.get('n_classes', '?')} classes{timing}."
     return f"{sizes}; {info.get('n_columns', '?')} columns" + (f"; {', '.join(extra)}" if extra else "") + timing + "."
 
 
