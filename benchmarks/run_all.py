@@ -48,6 +48,8 @@ def suite(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
          + (["--epsilons", "3", "inf", "--models", "flow"] if quick else ["--membership"])),
         ("scale", ["bench_scale.py", "--rows", "20000" if quick else "1000000", "--models", "tvae", *seed]),
         ("evaluation", ["bench_evaluation.py", "--rows", "1000" if quick else "10000", "--columns", "30", *seed]),
+        ("images", ["bench_images.py", *seed] + (["--quick", "--epsilons", "inf", "10", "--oversampler-models", "flow"]
+                                                 if quick else [])),
     ]  # fmt: skip
 
 
@@ -129,6 +131,19 @@ def headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
     for name, r in (scale.get("results") or {}).get("models", {}).items():
         rows.append([f"scale: {name} samples {r['sample_rows']:,} rows (Parquet)", f"{r['sample_seconds']:.1f} s, "
                      f"peak RSS {max(r['fit_peak_rss_gb'], r['sample_peak_rss_gb']):.2f} GB", "60 s, 4 GB", "–"])  # fmt: skip
+    images = (runs.get("images") or {}).get("result") or {}
+    for r in images.get("results", []):
+        if r.get("error"):
+            continue
+        eps = "no DP" if r["epsilon_target"] is None else f"epsilon {r['epsilon_target']:g}"
+        rows.append([f"images (digits): {r['model']}, {eps}: CAS, fit s", f"{r['cas']:.3f}, {r['fit_seconds']:.0f} s",
+                     f"real-data CAS {r['cas_real']:.3f}", f"{r['cas_ratio']:.1%} of real"])  # fmt: skip
+    by_method = {r["method"]: r for r in images.get("imbalanced", [])}
+    for name, r in by_method.items():
+        if name.startswith("generative") and "random oversampling" in by_method:
+            ours, other = r["minority_recall"], by_method["random oversampling"]["minority_recall"]
+            rows.append([f"images: minority recall, {name} vs random oversampling", f"{ours:.3f}", f"{other:.3f}",
+                         f"{ours - other:+.3f}"])  # fmt: skip
     return rows
 
 

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
 from .exceptions import DataFileError, SpecError
-from .pipeline_spec import apply_overrides, check_spec
+from .pipeline_spec import apply_overrides, check_spec, input_kind
 
 HEADLINE_METRICS = (
+    "classification_accuracy_score",
+    "frechet_distance",
+    "image_nearest_neighbour_leakage",
     "column_shapes",
     "pairwise_trends",
     "detection_auc",
@@ -57,15 +61,17 @@ class PipelineResult:
     def summary(self) -> str:
         """A few lines: what was fitted, the privacy guarantee, headline metrics and the files written."""
         info = self.info
+        what = "rows" if "image_shape" not in info else "images"
+        shape = f"x {info['n_columns']} columns" if what == "rows" else f"of shape {info['image_shape']}"
         lines = [
-            f"fitted {info['synthesizer']} on {info['n_train']} training rows x {info['n_columns']} columns in "
-            f"{info['fit_seconds']:.1f}s (holdout: {info['n_holdout']} rows)",
+            f"fitted {info['synthesizer']} on {info['n_train']} training {what} {shape} in "
+            f"{info['fit_seconds']:.1f}s (holdout: {info['n_holdout']} {what})",
         ]
         if info["mode"] == "oversample":
             lines.append(f"class counts before: {info['class_counts_before']}")
-            lines.append(f"class counts after:  {info['class_counts_after']} ({info['n_synthetic']} synthetic rows)")
+            lines.append(f"class counts after:  {info['class_counts_after']} ({info['n_synthetic']} synthetic {what})")
         else:
-            lines.append(f"sampled {info['n_synthetic']} synthetic rows")
+            lines.append(f"sampled {info['n_synthetic']} synthetic {what}")
         lines.append(_privacy_line(self.privacy_spent))
         for result in self.report.results:
             if result.name in HEADLINE_METRICS:
@@ -230,6 +236,8 @@ class SynthesisPipeline:
         from .io import write_table
 
         self._check_output_dir(overwrite)
+        if input_kind(self.spec["input"]) == "images":
+            return self._run_images(verbose)
         frame = self.load_data()
         self._check_columns(frame)
         train, holdout = self.split(frame)
@@ -312,6 +320,111 @@ class SynthesisPipeline:
         info["class_counts_before"] = y.value_counts().sort_index().to_dict()
         info["class_counts_after"] = pd.Series(y_res).value_counts().sort_index().to_dict()
         return resampled, synthetic, sampler, models
+
+    # ------------------------------------------------------------------ images
+    def load_images(self) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None]:
+        """``(X, y, public pixel range or None)`` from the built-in digits, a class folder or an .npz."""
+        source = self.spec["input"]
+        if source.get("dataset") == "digits":
+            from .datasets import DIGITS_PIXEL_RANGE, load_digits_images
+
+            X, y = load_digits_images()
+            return X, y, DIGITS_PIXEL_RANGE
+        from .image_io import read_images
+
+        images = read_images(source["path"])
+        return images.X, images.y, None
+
+    def _run_images(self, verbose: bool) -> PipelineResult:
+        """The image run: stratified holdout split, fit (or oversample), audit with :func:`evaluate_images`, write."""
+        from sklearn.model_selection import train_test_split
+
+        from .evaluation.images import evaluate_images
+        from .image_io import write_images, write_npz
+        from .over_sampling import GenerativeOverSampler
+        from .synthesizers.registry import get_synthesizer
+
+        X, y, public_range = self.load_images()
+        seed = self.spec["output"]["seed"]
+        try:
+            train, holdout = train_test_split(
+                np.arange(len(y)), test_size=self.spec["input"]["holdout"], random_state=seed, stratify=y
+            )
+        except ValueError as exc:
+            raise SpecError(f"input.holdout = {self.spec['input']['holdout']:g} cannot split {len(y)} images: {exc}") from exc
+        X_train, y_train, X_holdout, y_holdout = X[train], y[train], X[holdout], y[holdout]
+        params: dict[str, Any] = {**self.spec["synthesizer"]["params"], "random_state": seed, "verbose": verbose}
+        if public_range is not None and "pixel_range" not in params:
+            params["pixel_range"] = public_range
+        if "pixel_range" in params:
+            params["pixel_range"] = tuple(params["pixel_range"])
+        if "privacy" in self.spec:
+            from .privacy.config import DPConfig
+
+            params["dp"] = DPConfig(**self.spec["privacy"])
+        synthesizer = get_synthesizer(self.spec["synthesizer"]["name"], **params)
+        info: dict[str, Any] = {
+            "synthesizer": self.spec["synthesizer"]["name"],
+            "n_train": len(train),
+            "n_holdout": len(holdout),
+            "image_shape": list(X.shape[1:]),
+        }
+        start = time.perf_counter()
+        folder = Path(self.spec["output"]["dir"])
+        if "oversample" in self.spec:
+            settings = self.spec["oversample"]
+            fitted = GenerativeOverSampler(
+                synthesizer=synthesizer, sampling_strategy=settings["strategy"], mode=settings["mode"], random_state=seed
+            )
+            X_all, y_all = fitted.fit_resample(X_train, y_train)
+            X_syn, y_syn = X_all[len(train) :], y_all[len(train) :]
+            if len(y_syn) == 0:
+                raise SpecError(f"oversample.strategy {settings['strategy']!r} asks for no new images")
+            fitted_models = fitted.synthesizers_ if isinstance(fitted.synthesizers_, dict) else {"all": fitted.synthesizers_}
+            models = {f"model_{i}.synthaug": m for i, m in enumerate(fitted_models.values())}
+            if len(models) == 1:
+                models = {"model.synthaug": next(iter(models.values()))}
+            else:
+                info["models"] = {name: str(label) for name, label in zip(models, fitted_models, strict=True)}
+            info["mode"] = "oversample"
+            info["class_counts_before"] = pd.Series(y_train).value_counts().sort_index().to_dict()
+            info["class_counts_after"] = pd.Series(y_all).value_counts().sort_index().to_dict()
+            arrays = {"resampled.npz": (X_all, y_all)}
+        else:
+            fitted = synthesizer.fit(X_train, y_train)
+            rows = self.spec["output"].get("rows")
+            X_syn, y_syn = fitted.sample(rows) if rows else fitted.sample(len(train), y=y_train)
+            models = {"model.synthaug": fitted}
+            info["mode"] = "copy"
+            arrays = {"synthetic.npz": (X_syn, y_syn)}
+        info["fit_seconds"] = time.perf_counter() - start
+        info["n_synthetic"] = len(y_syn)
+        scaler = next(iter(models.values())).scaler_
+        pixel_range = (scaler.low_, scaler.high_)
+        report = evaluate_images(
+            X_train, y_train, X_syn, y_syn, X_holdout, y_holdout, model=fitted, random_state=seed, pixel_range=pixel_range
+        )
+        files: dict[str, Path] = {}
+        for name, (images, labels) in arrays.items():
+            files[Path(name).stem] = write_npz(folder / name, images, labels, overwrite=True)
+        png_range = None if X_syn.dtype == np.uint8 else pixel_range
+        files["images"] = write_images(folder / "synthetic_images", X_syn, y_syn, pixel_range=png_range, overwrite=True)
+        for name, model in models.items():
+            model.save(folder / name)
+            files[Path(name).stem] = folder / name
+        if "models" in info:
+            files["models"] = folder / "models.json"
+            _write_json(info["models"], files["models"])
+        paths = self._output_paths()
+        report.to_html(paths["report_html"])
+        report.to_json(paths["report_json"])
+        _write_json(fitted.privacy_spent_, paths["privacy"])
+        resolved = copy.deepcopy(self.spec)
+        if info["mode"] == "copy":
+            resolved["output"]["rows"] = len(y_syn)
+        _write_json(resolved, paths["spec"])
+        files.update({role: paths[role] for role in ("report_html", "report_json", "privacy", "spec")})
+        return PipelineResult(folder, files, report, fitted, dict(fitted.privacy_spent_), info)
 
 
 __all__ = ["PipelineResult", "SynthesisPipeline"]

@@ -35,6 +35,7 @@ RESERVED_PARAMS = {
 }
 DEFAULT_HOLDOUT = 0.3
 DEFAULT_SEED = 0
+IMAGE_DATASETS = ("digits",)
 
 
 def _is_number(value: Any) -> bool:
@@ -105,10 +106,17 @@ def check_spec(spec: Mapping[str, Any], base_dir: Path, cwd: Path) -> dict[str, 
     if missing:
         raise SpecError(f"spec lacks the [{missing[0]}] section; required sections: {', '.join(REQUIRED_SECTIONS)}")
     resolved: dict[str, Any] = {"input": _check_input(spec, base_dir)}
+    if input_kind(resolved["input"]) == "images":
+        return _check_image_spec(spec, resolved, cwd)
     schema = _check_schema(spec)
     if schema:
         resolved["schema"] = schema
     resolved["synthesizer"] = _check_synthesizer(spec)
+    if resolved["synthesizer"]["name"].startswith("image_"):
+        raise SpecError(
+            f"synthesizer.name {resolved['synthesizer']['name']!r} needs images: input.dataset = 'digits', or input.path "
+            "a folder of class sub-folders or an .npz file"
+        )
     if "privacy" in spec:
         resolved["privacy"] = _check_privacy(spec)
     if "oversample" in spec:
@@ -131,13 +139,19 @@ def _check_input(spec: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
         )
     resolved: dict[str, Any] = {}
     if dataset is not None:
-        if dataset not in available_datasets():
-            raise SpecError(f"unknown input.dataset {dataset!r}; allowed: {', '.join(available_datasets())}")
+        if dataset not in (*available_datasets(), *IMAGE_DATASETS):
+            allowed = ", ".join([*available_datasets(), *IMAGE_DATASETS])
+            raise SpecError(f"unknown input.dataset {dataset!r}; allowed: {allowed}")
         resolved["dataset"] = dataset
     else:
-        if Path(path).suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
-            raise SpecError(f"input.path {path!r} must be a .csv or .parquet file")
-        resolved["path"] = str((base_dir / path).resolve())
+        full = (base_dir / path).resolve()
+        images = full.is_dir() or full.suffix.lower() == ".npz"
+        if not images and full.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
+            raise SpecError(
+                f"input.path {path!r} must be a .csv or .parquet file (a table), or a folder of class sub-folders "
+                "or an .npz file (images)"
+            )
+        resolved["path"] = str(full)
     target = _string(section, "input", "target")
     if target is not None:
         resolved["target"] = target
@@ -249,4 +263,39 @@ def _check_output(spec: Mapping[str, Any], cwd: Path, oversample: bool) -> dict[
     if not _is_int(seed) or not 0 <= seed < 2**32:
         raise SpecError(f"output.seed must be an integer in [0, 2**32), got {seed!r}")
     resolved["seed"] = int(seed)
+    return resolved
+
+
+def input_kind(input_: Mapping[str, Any]) -> str:
+    """``"images"`` for the built-in digits, a folder (of class sub-folders) or an .npz; else ``"table"``."""
+    if "dataset" in input_:
+        return "images" if input_["dataset"] in IMAGE_DATASETS else "table"
+    path = Path(input_["path"])
+    return "images" if path.is_dir() or path.suffix.lower() == ".npz" else "table"
+
+
+def _check_image_spec(spec: Mapping[str, Any], resolved: dict[str, Any], cwd: Path) -> dict[str, Any]:
+    """The rest of an image pipeline's spec: an image synthesizer; no [schema], target or sensitive column."""
+    for section, why in (("schema", "images have no columns"), ("evaluate", "image audits take no options")):
+        if section in spec:
+            raise SpecError(f"[{section}] does not apply to an image pipeline ({why}); remove it")
+    if "target" in resolved["input"]:
+        raise SpecError("input.target does not apply to images: the labels are the class folders (or y in the .npz)")
+    resolved["synthesizer"] = _check_synthesizer(spec)
+    name = resolved["synthesizer"]["name"]
+    if not name.startswith("image_"):
+        raise SpecError(f"synthesizer.name {name!r} is a table synthesizer; images need image_gan, image_vae or image_flow")
+    if "privacy" in spec:
+        resolved["privacy"] = _check_privacy(spec)
+    if "oversample" in spec:
+        section = _section(spec, "oversample")
+        strategy = section.get("strategy", "auto")
+        if not (isinstance(strategy, str) or isinstance(strategy, Mapping)):
+            raise SpecError(f"oversample.strategy must be a string or a table of class -> count, got {strategy!r}")
+        mode = section.get("mode", "conditional")
+        if mode not in OVERSAMPLE_MODES:
+            raise SpecError(f"oversample.mode must be one of {', '.join(OVERSAMPLE_MODES)}, got {mode!r}")
+        resolved["oversample"] = {"strategy": dict(strategy) if isinstance(strategy, Mapping) else strategy, "mode": mode}
+    resolved["evaluate"] = {}
+    resolved["output"] = _check_output(spec, cwd, oversample="oversample" in resolved)
     return resolved

@@ -193,3 +193,13 @@ def test_real_image_vae_end_to_end(tmp_path, capsys):
     assert back.X.shape == (30, 8, 8) and back.X.dtype == np.uint8
     assert back.classes == [str(d) for d in range(10)]
     assert "privacy: no formal guarantee" in capsys.readouterr().out
+
+
+def test_demo_on_digits_writes_class_folders_and_reports_the_accuracy_score(tmp_path, capsys):
+    from synthaug.cli import main
+
+    code = main(["demo", "--dataset", "digits", "--model", "vae", "--epochs", "1", "--output-dir", str(tmp_path), "-q"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "classification accuracy score" in printed and "image_vae for 1 epochs" in printed
+    assert sorted(p.name for p in (tmp_path / "digits_synthetic").iterdir()) == [str(d) for d in range(10)]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_mixed_frame
@@ -129,7 +131,10 @@ def test_oversample_writes_the_resampled_table_and_audits_the_new_rows(data_csv,
         ({"input": {"dataset": "iris", "holdout": 1.0}}, "input.holdout must be a fraction in (0, 1)"),
         ({"input": {"dataset": "iris", "holdout": "0.3"}}, "input.holdout must be a fraction"),
         ({"input": {"path": "data.xlsx"}}, "must be a .csv or .parquet file"),
-        ({"synthesizer": {"name": "gpt"}}, "unknown synthesizer.name 'gpt'; allowed: ctgan, flow, tvae"),
+        (
+            {"synthesizer": {"name": "gpt"}},
+            "unknown synthesizer.name 'gpt'; allowed: ctgan, flow, image_flow, image_gan, image_vae, tvae",
+        ),
         ({"synthesizer": {"params": {}}}, "synthesizer.name is required"),
         (
             {"synthesizer": {"name": "tvae", "params": {"epoch": 3}}},
@@ -260,3 +265,76 @@ def test_shipped_pipelines_run_with_tiny_epochs(name, tmp_path, capsys):
         assert "differential privacy" in printed
     else:
         assert privacy["epsilon"] is None
+
+
+# ---------------------------------------------------------------------------- images
+IMAGE_FILES = {"synthetic.npz", "synthetic_images", "model.synthaug", "report.html", "report.json", "privacy.json", "spec.json"}
+
+
+def image_spec(out: Path, **sections) -> dict:
+    spec = {
+        "input": {"dataset": "digits", "holdout": 0.3},
+        "synthesizer": {"name": "image_vae", "params": {"epochs": 1, "base_channels": 8, "latent_dim": 4}},
+        "output": {"dir": str(out), "seed": 1},
+    }
+    spec.update(sections)
+    return spec
+
+
+def test_image_pipeline_writes_images_and_an_image_audit_and_reproduces(tmp_path):
+    first = SynthesisPipeline(image_spec(tmp_path / "a")).run()
+    assert IMAGE_FILES <= {p.name for p in (tmp_path / "a").iterdir()}
+    arrays = np.load(tmp_path / "a" / "synthetic.npz")
+    assert arrays["X"].shape == (first.info["n_train"], 8, 8) and arrays["X"].dtype == np.float64
+    assert sorted(p.name for p in (tmp_path / "a" / "synthetic_images").iterdir()) == [str(d) for d in range(10)]
+    assert {"classification_accuracy_score", "frechet_distance"} <= {r.name for r in first.report.results}
+    assert "samples" in first.report.figures()
+    assert "training images of shape [8, 8]" in first.summary()
+    SynthesisPipeline(image_spec(tmp_path / "b")).run()
+    again = np.load(tmp_path / "b" / "synthetic.npz")
+    assert np.array_equal(arrays["X"], again["X"]) and np.array_equal(arrays["y"], again["y"])
+
+
+def test_image_pipeline_from_an_npz_with_dp_and_oversampling(tmp_path):
+    from synthaug.image_io import write_npz
+    from synthaug.utils.image_checks import make_contract_images
+
+    X, y = make_contract_images(n=90)
+    keep = (y != "d") | (np.cumsum(y == "d") <= 12)
+    write_npz(tmp_path / "in.npz", X[keep], y[keep])
+    spec = image_spec(
+        tmp_path / "out",
+        input={"path": str(tmp_path / "in.npz"), "holdout": 0.25},
+        privacy={"epsilon": 3.0},
+        oversample={"strategy": "auto"},
+    )
+    result = SynthesisPipeline(spec).run()
+    resampled = np.load(tmp_path / "out" / "resampled.npz")
+    labels, counts = np.unique(resampled["y"], return_counts=True)
+    assert list(labels) == ["d", "h", "v"] and len(set(counts)) == 1 and resampled["X"].dtype == np.uint8
+    assert 0 < result.privacy_spent["epsilon"] <= 3.0 + 1e-9
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"synthesizer": {"name": "tvae"}}, "is a table synthesizer"),
+        ({"schema": {"x": {"kind": "categorical"}}}, "[schema] does not apply to an image pipeline"),
+        ({"input": {"dataset": "digits", "target": "y"}}, "input.target does not apply to images"),
+    ],
+)
+def test_image_spec_errors(tmp_path, change, message):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        SynthesisPipeline(image_spec(tmp_path / "x", **change))
+
+
+def test_table_input_with_an_image_synthesizer_is_refused(data_csv, tmp_path):
+    with pytest.raises(SpecError, match="needs images"):
+        SynthesisPipeline(tiny_spec(data_csv, tmp_path / "x", synthesizer={"name": "image_flow"}))
+
+
+@pytest.mark.slow
+def test_shipped_digits_pipeline_runs(tmp_path, capsys):
+    assert main(["run", str(PIPELINES / "digits.toml"), "--output", str(tmp_path / "d"), "--epochs", "1", "-q"]) == 0
+    assert IMAGE_FILES <= {p.name for p in (tmp_path / "d").iterdir()}
+    assert "classification_accuracy_score" in capsys.readouterr().out
