@@ -117,7 +117,26 @@ def _match_text(values: pd.Series, categories: list[Any]) -> pd.Series:
     return values.map(mapping)
 
 
-class BaseSynthesizer(BaseEstimator, metaclass=ABCMeta):
+class GeneratorPickling:
+    """Pickling (``copy.deepcopy``, joblib) of an estimator holding a ``torch.Generator`` in
+    ``_sampling_generator_``: the generator travels as its state tensor."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if "_sampling_generator_" in state:
+            state["_sampling_generator_"] = state["_sampling_generator_"].get_state()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        generator_state = state.get("_sampling_generator_")
+        self.__dict__.update(state)
+        if isinstance(generator_state, torch.Tensor):
+            generator = torch.Generator(device=self.device_)
+            generator.set_state(generator_state)
+            self._sampling_generator_ = generator
+
+
+class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
     """Base class of tabular synthesizers (see module docstring)."""
 
     model_name: ClassVar[str] = ""
@@ -390,17 +409,3 @@ class BaseSynthesizer(BaseEstimator, metaclass=ABCMeta):
         generator = torch.Generator(device=self.device_)
         generator.set_state(tensors["sampling_generator_state"])
         self._sampling_generator_ = generator
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        if "_sampling_generator_" in state:
-            state["_sampling_generator_"] = state["_sampling_generator_"].get_state()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        generator_state = state.get("_sampling_generator_")
-        self.__dict__.update(state)
-        if isinstance(generator_state, torch.Tensor):
-            generator = torch.Generator(device=self.device_)
-            generator.set_state(generator_state)
-            self._sampling_generator_ = generator

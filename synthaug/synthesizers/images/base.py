@@ -11,7 +11,6 @@ networks in ``network_attributes``.
 
 from __future__ import annotations
 
-import numbers
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -28,7 +27,7 @@ from ...privacy.config import check_dp
 from ...privacy.ledger import NO_GUARANTEE
 from ...schema import ColumnSpec, TableSchema
 from ...transform.images import ImageScaler, check_images, image_stages
-from ..base import check_n_samples, resolve_device, torch_generator
+from ..base import GeneratorPickling, check_n_samples, check_positive_floats, check_positive_ints, resolve_device, torch_generator
 
 _LABEL = "label"
 
@@ -40,7 +39,7 @@ IMAGE_ASSUMED_PUBLIC = [
 ]
 
 
-class BaseImageSynthesizer(BaseEstimator, metaclass=ABCMeta):
+class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
     """Base class of the image synthesizers (see module docstring)."""
 
     model_name: ClassVar[str] = ""
@@ -272,20 +271,6 @@ class BaseImageSynthesizer(BaseEstimator, metaclass=ABCMeta):
         generator.set_state(tensors["sampling_generator_state"])
         self._sampling_generator_ = generator
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        if "_sampling_generator_" in state:
-            state["_sampling_generator_"] = state["_sampling_generator_"].get_state()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        generator_state = state.get("_sampling_generator_")
-        self.__dict__.update(state)
-        if isinstance(generator_state, torch.Tensor):
-            generator = torch.Generator(device=self.device_)
-            generator.set_state(generator_state)
-            self._sampling_generator_ = generator
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
@@ -294,13 +279,8 @@ class BaseImageSynthesizer(BaseEstimator, metaclass=ABCMeta):
 
 def check_image_params(owner: Any) -> None:
     """Checks shared by the image synthesizers' parameters."""
-    for name in ("epochs", "batch_size"):
-        value = getattr(owner, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    lr = owner.learning_rate
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
-        raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
+    check_positive_ints(owner, ("epochs", "batch_size"))
+    check_positive_floats(owner, ("learning_rate",))
 
 
 __all__ = ["BaseImageSynthesizer", "IMAGE_ASSUMED_PUBLIC", "check_image_params"]

@@ -13,7 +13,7 @@ from torch import nn
 from ...nn import build
 from ...nn.image_flows import ImageFlowNet
 from ...training.images import ImageLikelihoodConfig, train_image_likelihood
-from ..base import check_positive_ints, torch_generator
+from ..base import check_positive_floats, check_positive_ints, torch_generator
 from .base import BaseImageSynthesizer, check_image_params
 
 
@@ -77,10 +77,7 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
     def _check_params(self) -> None:
         check_image_params(self)
         check_positive_ints(self, ("steps", "hidden_channels"))
-        for name in ("temperature", "max_grad_norm"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        check_positive_floats(self, ("temperature", "max_grad_norm"))
 
     def _build_networks(self, generator: torch.Generator) -> None:
         s = self.scaler_

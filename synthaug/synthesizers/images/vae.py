@@ -11,7 +11,7 @@ from torch import nn
 from ...nn import LearntScale, build
 from ...nn.conv import ImageDecoderNet, ImageEncoderNet
 from ...training.images import ImageLikelihoodConfig, train_image_likelihood
-from ..base import check_positive_ints
+from ..base import check_positive_floats, check_positive_ints
 from .base import BaseImageSynthesizer, check_image_params
 
 _INITIAL_LOG_SCALE = float(np.log(0.2))
@@ -88,10 +88,7 @@ class ImageVAESynthesizer(BaseImageSynthesizer):
     def _check_params(self) -> None:
         check_image_params(self)
         check_positive_ints(self, ("latent_dim", "base_channels"))
-        for name in ("beta", "temperature"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        check_positive_floats(self, ("beta", "temperature"))
 
     def _build_networks(self, generator: torch.Generator) -> None:
         args = (self.latent_dim, self.n_classes_, self.scaler_.channels_, self.scaler_.padded_, self.stages_, self.base_channels)
