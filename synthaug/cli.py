@@ -170,8 +170,15 @@ def _cmd_synthesize_images(args: argparse.Namespace) -> int:
         fmt = images.format if images.format in ("png", "bmp", "jpeg") else "png"
     if args.save_model:
         _check_output(Path(args.save_model), [p for p in (source, output) if p is not None], args.overwrite, "model path")
-    wanted = labels_to_sample(y, per_class=args.per_class, balance=args.balance)
-    if len(wanted) == 0:
+    private = getattr(args, "epsilon", None) is not None
+    if private and args.balance:
+        raise CLIError(
+            "--balance draws (largest class - each class) images: the exact class counts, which are private under "
+            "--epsilon; use --per-class N (a public number) instead"
+        )
+    # under DP a synthetic copy draws its labels from the noisy class frequencies, not the exact counts
+    wanted = None if private and args.per_class is None else labels_to_sample(y, per_class=args.per_class, balance=args.balance)
+    if wanted is not None and len(wanted) == 0:
         raise CLIError(
             f"--balance: the classes are already balanced ({len(y) // len(np.unique(y))} images each); nothing to draw"
         )
@@ -186,7 +193,7 @@ def _cmd_synthesize_images(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model.fit(X, y)
     fit_seconds = time.perf_counter() - start
-    X_syn, y_syn = model.sample(len(wanted), y=wanted)
+    X_syn, y_syn = model.sample(len(y)) if wanted is None else model.sample(len(wanted), y=wanted)
     sample_seconds = time.perf_counter() - start - fit_seconds
     if layout == "npz":
         write_npz(output, X_syn, y_syn, overwrite=args.overwrite)
@@ -431,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=2,
         default=None,
         metavar=("LOW", "HIGH"),
-        help="public pixel range of float .npz input (needed with --epsilon); integer images and digits know theirs",
+        help="public pixel range of .npz input other than uint8/uint16 (needed with --epsilon); digits know theirs",
     )
     img.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
     img.add_argument("--overwrite", action="store_true", help="replace an existing output (never the input)")

@@ -393,7 +393,10 @@ class SynthesisPipeline:
         else:
             fitted = synthesizer.fit(X_train, y_train)
             rows = self.spec["output"].get("rows")
-            X_syn, y_syn = fitted.sample(rows) if rows else fitted.sample(len(train), y=y_train)
+            if rows or "privacy" in self.spec:  # under DP the labels come from the noisy class frequencies
+                X_syn, y_syn = fitted.sample(rows or len(train))
+            else:
+                X_syn, y_syn = fitted.sample(len(train), y=y_train)
             models = {"model.synthaug": fitted}
             info["mode"] = "copy"
             arrays = {"synthetic.npz": (X_syn, y_syn)}

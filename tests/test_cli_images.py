@@ -26,9 +26,10 @@ class FakeImageSynthesizer:
         self.privacy_spent_ = {"epsilon": None} if dp is None else {"epsilon": dp.epsilon * 0.99, "delta": 1e-5}
         return self
 
-    def sample(self, n_samples, *, y):
+    def sample(self, n_samples, *, y=None):
         rng = np.random.default_rng(self.params.get("random_state"))
-        y = np.asarray(y)
+        self.asked_labels_ = y is not None
+        y = rng.choice(self.y_, n_samples) if y is None else np.asarray(y)
         assert len(y) == n_samples
         order = np.argsort(self.y_, kind="stable")
         first = np.searchsorted(self.y_[order], y)  # any training image of the asked class
@@ -93,6 +94,15 @@ def test_per_class_and_dp(folder, tmp_path, fake, capsys):
     assert read_images(out).y.tolist() == ["cat"] * 3 + ["dog"] * 3
     assert fake[0].params["dp"].epsilon == 2 and fake[0].params["dp"].delta == 1e-5
     assert "(1.980, 1e-05)-differential privacy" in capsys.readouterr().out
+
+
+def test_dp_copy_draws_labels_from_the_model_and_balance_is_refused(folder, tmp_path, fake, capsys):
+    out = tmp_path / "out"
+    assert main(["synthesize-images", str(folder), "-o", str(out), "--epsilon", "2", "-q"]) == 0
+    assert len(read_images(out).y) == 7 and fake[0].asked_labels_ is False  # not the exact private class counts
+    code = main(["synthesize-images", str(folder), "-o", str(tmp_path / "o2"), "--epsilon", "2", "--balance"])
+    assert code == 2 and "private under --epsilon" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()
 
 
 def test_balance_writes_only_the_synthetic_images(folder, tmp_path, fake, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 
 from synthaug import DPConfig
 from synthaug.exceptions import DataValidationError
@@ -30,7 +31,7 @@ def test_image_contract(name, check):
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_dp_fit_reports_its_budget(name):
     X, y = make_contract_images(n=60)
-    model = SMALL[name].set_params(dp=DPConfig(epsilon=2.0, delta=1e-3)).fit(X, y)
+    model = clone(SMALL[name]).set_params(dp=DPConfig(epsilon=2.0, delta=1e-3)).fit(X, y)
     spent = model.privacy_spent_
     assert 0 < spent["epsilon"] <= 2.0 + 1e-6
     assert spent["delta"] <= 1e-3
@@ -39,7 +40,15 @@ def test_dp_fit_reports_its_budget(name):
     assert spent["breakdown"][0]["stage"] == "preprocessing"
     Xs, ys = model.sample(5, y="h")
     assert Xs.dtype == np.uint8 and (ys == "h").all()
-    SMALL[name].set_params(dp=None)
+    assert set(model.history_[0]) == {"epoch", "seconds"}, "losses on private images stay out of the model"
+
+
+def test_dp_without_labels_spends_everything_on_training():
+    X, _ = make_contract_images(n=40)
+    model = clone(SMALL["vae"]).set_params(dp=DPConfig(epsilon=1.0, delta=1e-3)).fit(X)
+    assert [stage["stage"] for stage in model.privacy_spent_["breakdown"]] == ["training"]
+    assert model.privacy_spent_["epsilon"] <= 1.0 + 1e-6
+    assert model.sample(3).shape == (3, 8, 8)
 
 
 def test_dp_needs_a_public_range_for_float_images():

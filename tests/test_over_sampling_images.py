@@ -35,6 +35,12 @@ def test_images_are_balanced_with_exact_classes(mode):
     assert list(labels) == ["d", "h", "v"] and len(set(counts)) == 1
 
 
+def test_a_one_image_class_can_be_oversampled_per_class():
+    X, y = _imbalanced(n_minority=1)
+    X_res, y_res = GenerativeOverSampler(synthesizer=_vae(), mode="per_class", random_state=0).fit_resample(X, y)
+    assert (y_res == "d").sum() == (y_res == "h").sum() and X_res.shape[1:] == X.shape[1:]
+
+
 def test_image_oversampler_reports_dp_spending():
     X, y = _imbalanced()
     sampler = GenerativeOverSampler(synthesizer=_vae(dp=DPConfig(epsilon=3.0, delta=1e-3)), random_state=0)

@@ -23,6 +23,16 @@ ASSUMED_PUBLIC = [
 ]
 
 
+PUBLIC_HISTORY_KEYS = ("epoch", "seconds")
+
+
+def public_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A DP fit's training history without its losses: they are averages over the private
+    rows, not privatised, so they stay out of the fitted model (the progress bar shows them
+    to the data holder during training)."""
+    return [{k: record[k] for k in PUBLIC_HISTORY_KEYS if k in record} for record in history]
+
+
 def build_ledger(
     config: DPConfig,
     *,

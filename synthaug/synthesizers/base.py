@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConditionError, DataValidationError
 from ..privacy.config import check_dp
-from ..privacy.ledger import NO_GUARANTEE
+from ..privacy.ledger import NO_GUARANTEE, public_history
 from ..schema import TableSchema, infer_schema
 from ..transform.tabular import TabularTransformer, as_frame
 
@@ -227,6 +227,7 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         ledger = self._fit_encoded(self._encode_training_data(plan.frame, rng), rng, private=plan)
         if ledger is None:  # pragma: no cover - every synthesizer returns its ledger
             raise RuntimeError(f"{type(self).__name__} did not report its privacy spending")
+        self.history_ = public_history(self.history_)
         return ledger
 
     def _input_frame(self, X: Any, y: Any) -> pd.DataFrame:

@@ -99,10 +99,11 @@ class ImageScaler:
                     f"{float(X.min())} to {float(X.max())}"
                 )
         self.low_, self.high_ = low, high
+        integral_range = float(low).is_integer() and float(high).is_integer()
         if integer_dtype:
-            self.integer_valued_ = True
+            self.integer_valued_ = integral_range
         else:  # float images holding whole numbers (e.g. scikit-learn's digits, 0..16) are rounded back
-            self.integer_valued_ = (not self.private) and bool(np.all(np.mod(X, 1) == 0)) and float(low).is_integer()
+            self.integer_valued_ = (not self.private) and integral_range and bool(np.all(np.mod(X, 1) == 0))
         span = high - low
         self.levels_ = int(span) + 1 if self.integer_valued_ and span + 1 <= 256 else 256
         return self

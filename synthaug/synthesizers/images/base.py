@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ...exceptions import ConditionError, DataValidationError
 from ...privacy.config import check_dp
-from ...privacy.ledger import NO_GUARANTEE
+from ...privacy.ledger import NO_GUARANTEE, public_history
 from ...schema import ColumnSpec, TableSchema
 from ...transform.images import ImageScaler, check_images, image_stages
 from ..base import GeneratorPickling, check_n_samples, check_positive_floats, check_positive_ints, resolve_device, torch_generator
@@ -76,8 +76,6 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         """Learn the distribution of the images ``X`` (conditioned on their labels ``y``, when given)."""
         self._check_params()
         X = check_images(X)
-        if X.shape[0] < 2:
-            raise DataValidationError("X holds a single image; fitting a distribution needs at least 2")
         codes = self._fit_labels(y, X.shape[0])
         dp = check_dp(getattr(self, "dp", None))
         rng = check_random_state(self.random_state)
@@ -130,11 +128,18 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         from ...training.optim import make_adam
 
         categories = list(range(self.n_classes_))
-        schema = TableSchema([ColumnSpec(_LABEL, "categorical", dtype="int64", categories=categories, public=True)])
-        frame = pd.DataFrame({_LABEL: codes})
+        if self.n_classes_ == 1:  # nothing to count: the whole budget goes to DP-SGD
+            frame, schema = pd.DataFrame(index=np.arange(len(codes))), TableSchema([])
+        else:
+            schema = TableSchema([ColumnSpec(_LABEL, "categorical", dtype="int64", categories=categories, public=True)])
+            frame = pd.DataFrame({_LABEL: codes})
         plan = plan_private_fit(frame, schema, dp, rng, public_columns={_LABEL}, public_categories={_LABEL: categories})
-        counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
-        self.class_weights_ = counts / counts.sum() if counts.sum() > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
+        if self.n_classes_ == 1:
+            self.class_weights_ = np.ones(1)
+        else:
+            counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
+            total = counts.sum()
+            self.class_weights_ = counts / total if total > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
         trainer = plan.trainer(
             self._private_modules(),
             lambda params: make_adam(params, lr=self._private_learning_rate(), betas=self._private_betas()),
@@ -142,16 +147,21 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
             epochs=self.epochs,
             generator=generator,
         )
-        self.history_ = self._train(images, labels, generator, trainer)
+        self.history_ = public_history(self._train(images, labels, generator, trainer))
         trainer.close()
         ledger = plan.ledger(trainer, list(self.private_network_names))
-        ledger["breakdown"][0]["mechanism"] = "Gaussian noisy class counts (label frequencies for sampling)"
-        ledger["breakdown"][0]["releases"] = [{"what": "class counts", "classes": self.n_classes_}]
         ledger["covers"] = [
-            "the fitted model file and every image sampled from it (post-processing)",
+            "the fitted model file and every image sampled from it without y (post-processing)",
             "training of " + ", ".join(self.private_network_names) + " (DP-SGD)",
-            "the class frequencies used to draw labels (Gaussian noisy counts)",
         ]
+        if ledger["breakdown"][0]["stage"] == "preprocessing":
+            ledger["breakdown"][0]["mechanism"] = "Gaussian noisy class counts (label frequencies for sampling)"
+            ledger["breakdown"][0]["releases"] = [{"what": "class counts", "classes": self.n_classes_}]
+            ledger["covers"].append("the class frequencies used to draw labels (Gaussian noisy counts)")
+        ledger["note"] = (
+            ledger["note"] + "; labels you pass to sample(y=...) are yours: asking for the exact private class counts "
+            "publishes them"
+        )
         ledger["assumed_public"] = list(IMAGE_ASSUMED_PUBLIC)
         return ledger
 

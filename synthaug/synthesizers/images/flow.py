@@ -26,7 +26,7 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
     (:class:`~synthaug.nn.image_flows.ImageFlowNet`: per scale a squeeze, ``steps`` affine
     couplings conditioned on the class, and half of the channels factored out) to a standard
     normal. The log-likelihood is exact; ``bits_per_dim(X, y)`` reports the discrete
-    negative log-likelihood bound in bits per (padded) pixel value, and ``history_`` records
+    negative log-likelihood bound in bits per pixel value (per unpadded value), and ``history_`` records
     it per epoch. Sampling draws ``z ~ N(0, temperature^2)`` and inverts the flow.
 
     Under ``dp`` the whole flow is trained by DP-SGD.
@@ -105,7 +105,11 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
         return self.flow_net_.log_prob(v, labels) + logdet
 
     def _bits(self, log_prob: torch.Tensor, dims: int) -> torch.Tensor:
-        return (-log_prob + dims * math.log(self.scaler_.levels_)) / (dims * math.log(2.0))
+        """Bits per real pixel value: the discrete NLL bound of all ``dims`` modelled values (padding
+        included: it is constant, so this also bounds the real pixels' NLL) over the unpadded values."""
+        s = self.scaler_
+        real = s.channels_ * s.height_ * s.width_
+        return (-log_prob + dims * math.log(s.levels_)) / (real * math.log(2.0))
 
     def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, private: Any) -> list[dict]:
         levels = self._levels(images)
@@ -134,7 +138,7 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
         )
 
     def bits_per_dim(self, X: Any, y: Any = None, *, random_state: int = 0) -> float:
-        """Mean negative log2-likelihood per (padded) pixel value of images ``X`` (with labels ``y``),
+        """Mean negative log2-likelihood per pixel value of images ``X`` (with labels ``y``),
         a bound on the discrete likelihood with one uniform dequantisation draw per pixel."""
         check_is_fitted(self, "flow_net_")
         images = torch.as_tensor(self.scaler_.transform(X), device=self.device_)

@@ -24,7 +24,8 @@ def apply_spectral_norm(module: nn.Module, generator: torch.Generator, power_ite
     ``generator`` so the result depends on the seed only.
     """
     layers = [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    with torch.random.fork_rng(devices=[]):
+    devices = sorted({layer.weight.device.index or 0 for layer in layers if layer.weight.is_cuda})
+    with torch.random.fork_rng(devices=devices):
         for layer in layers:
             nn.utils.parametrizations.spectral_norm(layer)
     with torch.no_grad():
