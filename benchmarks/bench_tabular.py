@@ -16,8 +16,10 @@ split, timed), and scores the synthetic rows against the training split with
 ``synthaug.evaluation``: ``column_shapes``, ``pairwise_trends`` and
 ``train_synthetic_test_real`` (TSTR: HistGradientBoosting trained on synthetic, tested on
 the real holdout; ROC AUC of the minority class for a categorical target, R² otherwise),
-with the TRTR reference (the same model trained on the real training split). A reference
-line scores the real holdout itself as if it were synthetic.
+with the TRTR reference (the same model trained on the real training split), and leakage:
+``membership_inference_distance`` (ROC AUC of the distance attack, training vs holdout rows)
+and ``closer_to_train_share`` (both 0.5 when the synthetic rows are no nearer to the training
+rows than to unseen ones). A reference line scores the real holdout itself as if it were synthetic.
 
 Results are printed as a Markdown table and written as JSON + Markdown (``tabular_`` prefix)
 to ``benchmarks/results/``. Without SDV only synthaug's models run. Example (full run)::
@@ -117,6 +119,8 @@ class Scores:
     pairwise_trends: float | None = None
     tstr: float | None = None
     tstr_over_trtr: float | None = None
+    membership_auc: float | None = None  # distance attack, training rows vs holdout rows; 0.5 = no signal
+    closer_to_train: float | None = None  # share of synthetic rows nearer to a training row than to a holdout row
     tstr_metrics: dict[str, Any] = field(default_factory=dict)
     column_shapes_per_column: dict[str, float] = field(default_factory=dict)
     pairwise_trends_details: dict[str, Any] = field(default_factory=dict)
@@ -182,7 +186,13 @@ def evaluate(split: Split, synthetic: pd.DataFrame, seed: int, *, utility: bool 
 
 
 def _evaluate(split: Split, synthetic: pd.DataFrame, seed: int, *, utility: bool) -> Scores:
-    from synthaug.evaluation import column_shapes, pairwise_trends, train_synthetic_test_real
+    from synthaug.evaluation import (
+        closer_to_train_share,
+        column_shapes,
+        membership_inference_distance,
+        pairwise_trends,
+        train_synthetic_test_real,
+    )
 
     scores = Scores()
     synthetic = synthetic[list(split.train.columns)]
@@ -203,6 +213,11 @@ def _evaluate(split: Split, synthetic: pd.DataFrame, seed: int, *, utility: bool
         scores.metric_errors["pairwise_trends"] = f"{type(exc).__name__}: {exc}"
     if not utility:
         return scores
+    for name, function in (("membership_auc", membership_inference_distance), ("closer_to_train", closer_to_train_share)):
+        try:
+            setattr(scores, name, _number(function(split.train, synthetic, **kw).value))
+        except Exception as exc:  # noqa: BLE001
+            scores.metric_errors[name] = f"{type(exc).__name__}: {exc}"
     try:
         res = train_synthetic_test_real(split.train, synthetic, **kw)
         scores.tstr = _number(res.value)
@@ -277,12 +292,17 @@ def _model_cells(res: dict[str, Any]) -> list[str]:
         common.fmt(s.get("pairwise_trends"), ".3f"),
         common.fmt(s.get("tstr"), ".3f"),
         common.fmt(s.get("tstr_over_trtr"), ".2f"),
+        common.fmt(s.get("membership_auc"), ".3f"),
+        common.fmt(s.get("closer_to_train"), ".3f"),
     ]
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     """The results as a Markdown table: per dataset, the real-holdout reference then each model."""
-    header = ["dataset", "model", "fit s", "sample rows/s", "column shapes", "pairwise trends", "TSTR", "TSTR/TRTR"]
+    header = [
+        "dataset", "model", "fit s", "sample rows/s", "column shapes", "pairwise trends", "TSTR", "TSTR/TRTR",
+        "membership AUC", "closer to train",
+    ]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         ref = row["reference"]
@@ -291,11 +311,11 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         cells = [
             label, f"*{REFERENCE}*", "", "",
             common.fmt(ref.get("column_shapes"), ".3f"), common.fmt(ref.get("pairwise_trends"), ".3f"),
-            f"TRTR {common.fmt(row['trtr'], '.3f')}", "",
+            f"TRTR {common.fmt(row['trtr'], '.3f')}", "", "0.5", "0.5",
         ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
         for name, res in row["models"].items():
-            cells = ["failed"] + [""] * 5 if res.get("error") else _model_cells(res)
+            cells = ["failed"] + [""] * 7 if res.get("error") else _model_cells(res)
             lines.append("| " + " | ".join(["", name, *cells]) + " |")
     return "\n".join(lines)
 
@@ -318,7 +338,10 @@ def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str
         "column shapes / pairwise trends: `synthaug.evaluation` against the training split (1 = identical); "
         "TSTR: HistGradientBoosting trained on the synthetic rows, tested on the real holdout "
         "(ROC AUC of the minority class, or R² for a numeric target); TSTR/TRTR: against the same "
-        f"model trained on the real training split (TRTR). *{REFERENCE}*: the real holdout scored as if it were "
+        f"model trained on the real training split (TRTR). Leakage: membership AUC = ROC AUC of the distance "
+        "attack (a training row's distance to its closest synthetic row vs a holdout row's; 0.5 = no signal), "
+        "closer to train = share of synthetic rows nearer to a training row than to a holdout row (0.5 = no "
+        f"signal). *{REFERENCE}*: the real holdout scored as if it were "
         "synthetic (what a perfect synthesizer could reach) and the TRTR score.",
         "",
         markdown_table(rows),

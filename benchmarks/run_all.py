@@ -83,6 +83,22 @@ def _f(value: Any, spec: str) -> str:
     return common.fmt(value, spec) if isinstance(value, int | float) else "–"
 
 
+def _versus(what: str, ours: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
+    """A headline row: fit s, sample rows/s, column shapes, TSTR, membership AUC of ours and of an anchor."""
+
+    def cell(res: dict[str, Any]) -> str:
+        s = res.get("scores") or {}
+        quality = [_f(s.get(k), ".3f") for k in ("column_shapes", "tstr", "membership_auc")]
+        return f"{_f(res.get('fit_seconds'), '.1f')} s, {_f(res.get('rows_per_second'), ',.0f')} rows/s, " + ", ".join(quality)
+
+    if not other or other.get("error"):
+        return [what + ": fit, sampling, shapes, TSTR, MIA AUC", cell(ours), "SDV not run", "–"]
+    ratio = (other.get("fit_seconds") or 0) / (ours.get("fit_seconds") or float("nan"))
+    speed = (ours.get("rows_per_second") or 0) / (other.get("rows_per_second") or float("nan"))
+    return [what + ": fit, sampling, shapes, TSTR, MIA AUC", cell(ours), cell(other),
+            f"ours: fit {_f(ratio, '.2f')}x, sampling {_f(speed, '.1f')}x as fast"]  # fmt: skip
+
+
 def headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
     """[what, ours, anchor, comparison] rows read from the benchmarks' JSON files."""
     rows: list[list[str]] = []
@@ -103,14 +119,9 @@ def headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
         if not ours:
             continue
         best = max(ours, key=lambda k: (ours[k].get("scores") or {}).get("column_shapes") or 0.0)
-        scores = ours[best].get("scores") or {}
         for anchor in ("sdv-tvae", "sdv-gaussiancopula"):
             other = models.get(anchor)
-            other_scores = (other or {}).get("scores") or {}
-            rows.append([f"best of ours ({best[9:]}) vs {anchor}: shapes, TSTR ({r['dataset']})",
-                         f"{_f(scores.get('column_shapes'), '.3f')}, {_f(scores.get('tstr'), '.3f')}",
-                         f"{_f(other_scores.get('column_shapes'), '.3f')}, {_f(other_scores.get('tstr'), '.3f')}"
-                         if other and not other.get("error") else "SDV not run", "–"])  # fmt: skip
+            rows.append(_versus(f"best of ours ({best[9:]}) vs {anchor} ({r['dataset']})", ours[best], other))
     over = (runs.get("oversampling") or {}).get("result") or {}
     for r in over.get("results", []):
         comparison = r.get("smote_comparison") or {}

@@ -109,3 +109,14 @@ def test_scaler_rejects_pixels_outside_the_declared_range():
         ImageScaler(pixel_range=(0, 100)).fit(X)
     with pytest.raises(ValueError, match="pixel_range must be"):
         ImageScaler(pixel_range=(5, 1)).fit(X)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (3, 64, 64), (3, 17, 9)], ids=["28x28 grey", "64x64 RGB", "17x9 RGB"])
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_sizes_from_small_to_64_pixels(name, shape):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (8, *shape), dtype=np.uint8)
+    y = np.array([0, 1] * 4)
+    model = clone(SMALL[name]).set_params(epochs=1, batch_size=4).fit(X, y)
+    Xs, ys = model.sample(3, y=1)
+    assert Xs.shape == (3, *shape) and Xs.dtype == np.uint8 and (ys == 1).all()
