@@ -28,6 +28,7 @@ def test_image_contract(name, check):
     check(SMALL[name])
 
 
+@pytest.mark.slow  # about 10 s each: noise calibration and Opacus set-up
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_dp_fit_reports_its_budget(name):
     X, y = make_contract_images(n=60)
@@ -51,6 +52,7 @@ def test_dp_without_labels_spends_everything_on_training():
     assert model.sample(3).shape == (3, 8, 8)
 
 
+@pytest.mark.slow
 def test_dp_needs_a_public_range_for_float_images():
     X, y = make_contract_images(dtype="float32")
     model = ImageVAESynthesizer(epochs=1, dp=DPConfig(epsilon=1.0), random_state=0)

@@ -41,6 +41,7 @@ def test_a_one_image_class_can_be_oversampled_per_class():
     assert (y_res == "d").sum() == (y_res == "h").sum() and X_res.shape[1:] == X.shape[1:]
 
 
+@pytest.mark.slow
 def test_image_oversampler_reports_dp_spending():
     X, y = _imbalanced()
     sampler = GenerativeOverSampler(synthesizer=_vae(dp=DPConfig(epsilon=3.0, delta=1e-3)), random_state=0)
