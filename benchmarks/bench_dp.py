@@ -5,10 +5,12 @@ For each epsilon in ``--epsilons`` (``inf`` = no DP) and each tabular synthesize
 stratified 70/30 split of a development dataset (default: cps1988, 28,155 rows, the
 largest table: DP needs many rows), the script fits
 ``get_synthesizer(name, epochs=E, batch_size=B, dp=DPConfig(epsilon), random_state=seed)``
-with every domain discovered privately (nothing declared public), samples as many rows as
-the training split, and records: fit seconds, the median epoch seconds (from
-``history_``) and its ratio to the same model without DP (target: DP overhead <= 2x), the
-epsilon and delta actually spent, the noise multiplier, rows outside the released domain,
+with the strict DP schema: kinds from the pandas dtypes, every domain discovered privately
+except the target's class set, declared public (a task's labels are public knowledge; a
+declared target never loses a class). It samples as many rows as the training split, and
+records: fit seconds, the median epoch seconds (from ``history_``) and its ratio to the same
+model without DP (target: DP overhead <= 2x), the epsilon and delta actually spent, the
+noise multiplier, the minority-class share of the synthetic rows (real share beside it),
 per-column fidelity (``column_shapes``), ``pairwise_trends`` and train-synthetic-test-real
 (ROC AUC of the minority class).
 
@@ -53,11 +55,17 @@ def fit_one(name: str, split: tabular.Split, epsilon: float, args: argparse.Name
     """Fit, sample and score one model at one epsilon; failures are recorded, not raised."""
     import synthaug
     from synthaug.privacy import DPConfig
+    from synthaug.schema import dtype_schema
 
     dp = None if math.isinf(epsilon) else DPConfig(epsilon, accountant=args.accountant)
     out: dict[str, Any] = {"model": name, "epsilon_target": None if dp is None else epsilon}
     try:
-        model = synthaug.get_synthesizer(name, epochs=args.epochs, batch_size=args.batch_size, dp=dp, random_state=args.seed)
+        params = {"epochs": args.epochs, "batch_size": args.batch_size, "dp": dp, "random_state": args.seed}
+        if dp is not None:  # the strict DP schema: dtypes only, the target's labels declared public
+            labels = sorted(split.train[split.target].unique().tolist())
+            declared = {split.target: {"kind": "categorical", "public": True, "categories": labels}}
+            params["schema"] = dtype_schema(split.train, declared)
+        model = synthaug.get_synthesizer(name, **params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             _, out["fit_seconds"] = common.timed(lambda: model.fit(split.train.copy()))
@@ -69,7 +77,11 @@ def fit_one(name: str, split: tabular.Split, epsilon: float, args: argparse.Name
     out["epoch_seconds"] = float(np.median([h["seconds"] for h in model.history_]))
     ledger = model.privacy_spent_
     out["privacy"] = {k: ledger.get(k) for k in ("epsilon", "delta", "noise_multiplier", "sample_rate", "steps")}
-    out["rows_outside_domain"] = ledger.get("rows_outside_released_domain")
+    minority = split.train[split.target].value_counts().idxmin()
+    out["minority_share"] = {
+        "real": float((split.train[split.target] == minority).mean()),
+        "synthetic": float((synthetic[split.target] == minority).mean()),
+    }
     scores = tabular.evaluate(split, synthetic, args.seed)
     out["scores"] = {"column_shapes": scores.column_shapes, "pairwise_trends": scores.pairwise_trends, "tstr": scores.tstr}
     out["metric_errors"] = scores.metric_errors
@@ -124,7 +136,7 @@ def membership_check(args: argparse.Namespace) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- report
 def markdown(info: dict[str, Any], rows: list[dict[str, Any]], membership: list[dict[str, Any]]) -> str:
     header = ["model", "epsilon", "spent (eps, delta)", "noise mult.", "fit s", "epoch s", "epoch DP/non-DP",
-              "column shapes", "pairwise trends", "TSTR"]  # fmt: skip
+              "column shapes", "pairwise trends", "TSTR", "minority share (real)"]  # fmt: skip
     lines = [
         f"# DP benchmark ({info['timestamp_utc']})",
         "",
@@ -146,7 +158,8 @@ def markdown(info: dict[str, Any], rows: list[dict[str, Any]], membership: list[
         cells = [r["model"], eps, spent, common.fmt(p["noise_multiplier"], ".3f"), common.fmt(r["fit_seconds"], ".1f"),
                  common.fmt(r["epoch_seconds"], ".3f"), common.fmt(r.get("overhead"), ".2f"),
                  common.fmt(s["column_shapes"], ".3f"), common.fmt(s["pairwise_trends"], ".3f"),
-                 common.fmt(s["tstr"], ".3f")]  # fmt: skip
+                 common.fmt(s["tstr"], ".3f"),
+                 f"{r['minority_share']['synthetic']:.3f} ({r['minority_share']['real']:.3f})"]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     if membership:
         lines += ["", "Membership attack (distance to closest synthetic row), members vs held-back rows:", "",
@@ -179,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = common.machine_base(started, {"opacus": common.dist_version("opacus")})
     info["settings"] = (
         f"dataset {args.dataset} (target {common.TARGETS[args.dataset]}), epochs {args.epochs}, batch {args.batch_size}, "
-        f"accountant {args.accountant}, seed {args.seed}; every domain discovered privately (no public schema); "
+        f"accountant {args.accountant}, seed {args.seed}; strict DP schema (dtypes; every domain discovered privately "
+        "but the target's labels, declared public); secure noise (DP fits are not bit-reproducible); "
         "epoch s = median seconds of a training epoch (history_); epoch DP/non-DP = that over the same model without DP"
     )
     frame, source = common.load_table(args.dataset, args.data_dir)

@@ -54,7 +54,8 @@ def _privacy_params(args: argparse.Namespace) -> dict:
     return {"dp": DPConfig(**settings)}
 
 
-def _schema_param(path: str | None) -> dict:
+def _schema_param(path: str | None, drop: str | None = None) -> dict:
+    """``{"schema": TableSchema}`` from a JSON file (without the column ``drop``), or nothing."""
     if path is None:
         return {}
     from .schema import TableSchema
@@ -62,7 +63,40 @@ def _schema_param(path: str | None) -> dict:
     schema_path = Path(path)
     if not schema_path.is_file():
         raise CLIError(f"schema file {path!r} does not exist")
-    return {"schema": TableSchema.from_json(schema_path.read_text(encoding="utf-8"))}
+    schema = TableSchema.from_json(schema_path.read_text(encoding="utf-8"))
+    if drop is not None:  # the class column reaches the synthesizer as y (its label set is public)
+        schema = TableSchema([c for c in schema.columns if c.name != drop])
+    return {"schema": schema}
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .atomic import atomic_path
+    from .io import read_table
+    from .schema import infer_schema
+
+    source, output = Path(args.input), Path(args.output)
+    _check_output(output, [source], args.overwrite)
+    schema = infer_schema(read_table(source))
+    with atomic_path(output, suffix=".tmp") as tmp:
+        Path(tmp).write_text(schema.to_json(indent=2) + "\n", encoding="utf-8")
+    print(f"wrote a draft schema of {len(schema)} columns to {output}")
+    print(
+        "this draft was read from the data: review every kind, and set \"public\": true only where the categories or "
+        "bounds are public knowledge. What you declare public from it is your decision and outside any DP guarantee; "
+        "undeclared domains are released with noise under --epsilon."
+    )
+    return 0
+
+
+def _check_private_schema(args: argparse.Namespace) -> None:
+    """Under --epsilon the schema is declared: reading kinds from a private file is a leak."""
+    if args.epsilon is not None and args.schema is None:
+        raise CLIError(
+            "--epsilon needs --schema: under differential privacy the column kinds and any public domains are "
+            "declared, not read from the private file (a single value can change an inferred kind). Draft one with "
+            "'synthaug schema IN -o schema.json', review it, set public=true only on domains that are public "
+            "knowledge, and pass --schema schema.json"
+        )
 
 
 def _print_privacy(report: dict) -> None:
@@ -77,8 +111,8 @@ def _print_privacy(report: dict) -> None:
             f"{report['sample_rate']:.4f}, clipping norm {report['max_grad_norm']:g}]"
         )
     print(line)
-    if report.get("rows_outside_released_domain"):
-        print(f"privacy: {report['rows_outside_released_domain']} row(s) outside the privately released domain were not used")
+    if "not_covered" in report:
+        print(f"privacy: {report['not_covered']}")
 
 
 def _cmd_synthesize(args: argparse.Namespace) -> int:
@@ -91,9 +125,11 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     _check_output(output, [source], args.overwrite)
     if args.save_model:
         _check_output(Path(args.save_model), [source, output], args.overwrite, "model path")
+    _check_private_schema(args)
     df = read_table(source)
     conditions = _parse_conditions(args.condition)
-    check_conditions(df, conditions)
+    if args.epsilon is None:  # under DP the released categories are checked by sample(), not the private values
+        check_conditions(df, conditions)
     rows = args.rows if args.rows is not None else len(df)
     params = {"random_state": args.seed, "verbose": not args.quiet, **_privacy_params(args), **_schema_param(args.schema)}
     if args.epochs is not None:
@@ -234,9 +270,10 @@ def _cmd_oversample(args: argparse.Namespace) -> int:
     source, output = Path(args.input), Path(args.output)
     table_format(output)
     _check_output(output, [source], args.overwrite)
+    _check_private_schema(args)
     df = read_table(source)
     X, y = check_target_column(df, args.target)
-    params = {"verbose": not args.quiet, **_privacy_params(args)}
+    params = {"verbose": not args.quiet, **_privacy_params(args), **_schema_param(args.schema, drop=args.target)}
     if args.epochs is not None:
         params["epochs"] = args.epochs
     if args.batch_size is not None:
@@ -247,12 +284,16 @@ def _cmd_oversample(args: argparse.Namespace) -> int:
         mode=args.mode,
         random_state=args.seed,
     )
-    print(f"class counts before: {y.value_counts().sort_index().to_dict()}")
+    if args.epsilon is None:
+        print(f"class counts before: {y.value_counts().sort_index().to_dict()}")
     X_res, y_res = sampler.fit_resample(X, y)
     balanced = X_res.copy()
     balanced.insert(df.columns.get_loc(args.target), args.target, y_res.to_numpy())
     write_table(balanced, output)
-    print(f"class counts after:  {y_res.value_counts().sort_index().to_dict()}")
+    if args.epsilon is None:
+        print(f"class counts after:  {y_res.value_counts().sort_index().to_dict()}")
+    else:  # the synthetic counts come from the noisy class histogram
+        print(f"synthetic rows per class (from the noisy class counts): {sampler.sampling_strategy_}")
     print(f"wrote {len(balanced)} rows ({len(balanced) - len(df)} synthetic) to {output}")
     _print_privacy(sampler.privacy_spent_)
     return 0
@@ -399,7 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--condition", action="append", metavar="COL=VALUE", help="only generate rows with COL=VALUE (repeatable)")
     syn.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
     syn.add_argument(
-        "--schema", default=None, metavar="JSON", help="column kinds and domains; public=True marks a domain as public (DP)"
+        "--schema",
+        default=None,
+        metavar="JSON",
+        help="column kinds and domains (needed with --epsilon; draft one with 'synthaug schema'); public=true marks a "
+        "declared domain as public",
     )
     syn.add_argument("--overwrite", action="store_true", help="replace existing output files (never the input)")
     syn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -472,10 +517,19 @@ def build_parser() -> argparse.ArgumentParser:
     ovs.add_argument("--epochs", type=int, default=None, help="training epochs (default: the sampler's)")
     ovs.add_argument("--batch-size", type=int, default=None, help="training batch size")
     ovs.add_argument("--seed", type=int, default=None, help="random seed")
+    ovs.add_argument(
+        "--schema", default=None, metavar="JSON", help="column kinds and domains (needed with --epsilon); see 'synthaug schema'"
+    )
     ovs.add_argument("--overwrite", action="store_true", help="replace an existing output file (never the input)")
     ovs.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_privacy_arguments(ovs)
     ovs.set_defaults(func=_cmd_oversample)
+
+    sch = sub.add_parser("schema", help="draft a schema (kinds and domains) from a table, for you to review and declare")
+    sch.add_argument("input", help="input table (.csv or .parquet)")
+    sch.add_argument("-o", "--output", required=True, help="schema JSON to write (atomically)")
+    sch.add_argument("--overwrite", action="store_true", help="replace an existing schema file")
+    sch.set_defaults(func=_cmd_schema)
 
     ev = sub.add_parser("evaluate", help="audit a synthetic table against the real one: fidelity, utility and leakage")
     ev.add_argument("real", help="real training table (.csv or .parquet): the rows the generator was fitted on")

@@ -38,3 +38,7 @@ class SpecError(SynthaugError, ValueError):
 
 class ImageFileError(DataFileError):
     """An image folder, image file or ``.npz`` image array is missing, unreadable or inconsistent."""
+
+
+class PrivacyError(SynthaugError, ValueError):
+    """A request would break or misstate a differential-privacy guarantee, so it is refused."""

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_target_type
+from imblearn.utils import check_sampling_strategy, check_target_type
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import validate_data
 
-from .exceptions import DataValidationError
+from .exceptions import DataValidationError, PrivacyError
+from .privacy.config import check_dp
+
+
+OVERSAMPLED_REAL_ROWS = (
+    "the returned set starts with every real row of X and y, unchanged: it is not differentially private and must "
+    "be handled like the private data; only the model and the appended synthetic rows are covered"
+)
+
+
+def private_sampling_strategy(strategy: Any, noisy_counts: Mapping[Any, float]) -> dict[Any, int]:
+    """Synthetic rows per class for a DP oversampler, from the noisy class counts of the
+    private fit (post-processing): imbalanced-learn's ``sampling_strategy`` forms applied to
+    the rounded noisy counts instead of the exact ones."""
+    labels = list(noisy_counts)
+    counts = {label: max(int(round(c)), 1) for label, c in noisy_counts.items()}
+    stand_in = np.repeat(np.array(labels, dtype=object), [counts[label] for label in labels])
+    if callable(strategy):
+        strategy = strategy(stand_in)
+    if isinstance(strategy, Mapping):
+        return {label: max(int(target) - counts.get(label, 0), 0) for label, target in strategy.items()}
+    resolved = check_sampling_strategy(strategy, stand_in, "over-sampling")
+    return {label: int(n) for label, n in resolved.items()}
 
 
 def default_synthesizer(images: bool = False) -> Any:
@@ -62,20 +85,23 @@ class GenerativeOverSampler(BaseOverSampler):
     Parameters:
         synthesizer: an unfitted synthaug synthesizer (cloned for every fit); default
             :func:`default_synthesizer` (CTGAN for tables, the image flow for images). With
-            ``dp=`` set on it the sampler reports its ``privacy_spent_``.
+            ``dp=`` set on it the sampler reports its ``privacy_spent_``, and the number of
+            synthetic rows per class follows ``sampling_strategy`` applied to the private fit's
+            noisy class counts (never the exact ones). The returned set still holds every real
+            row: only the model and the synthetic rows are covered by the guarantee.
         sampling_strategy: every form imbalanced-learn accepts ("auto", "minority",
             "not minority", "not majority", "all", a float for binary targets, a dict
             ``{class: target count}`` or a callable).
         mode: ``"conditional"`` fits one synthesizer on all rows, conditioned on the
             class (classes share what they have in common); ``"per_class"`` fits one
-            synthesizer per resampled class on that class's rows only.
+            synthesizer per resampled class on that class's rows only (refused under DP:
+            each fit's schedule would reveal its class's size).
         random_state: seed for the synthesizers (overrides theirs).
 
     Attributes:
-        sampling_strategy_: dict of rows generated per class.
+        sampling_strategy_: dict of rows generated per class (from the noisy counts under DP).
         synthesizers_: the fitted synthesizer(s) (dict ``{class: synthesizer}`` in per-class mode).
-        privacy_spent_: the privacy report of the synthesizer(s); per-class fits touch
-            disjoint rows, so their guarantees compose in parallel (the largest epsilon).
+        privacy_spent_: the privacy report of the synthesizer, saying what it covers.
 
     A class with a single row can be resampled, but its synthetic rows can only echo
     that row; a target with one class is an error.
@@ -142,20 +168,31 @@ class GenerativeOverSampler(BaseOverSampler):
         if classes.size < 2:
             raise DataValidationError(f"y has a single class ({classes[0]!r}); there is nothing to balance")
         rng = check_random_state(self.random_state)
+        private = self._is_private()
+        if private and self.mode == "per_class":
+            raise PrivacyError(
+                "mode='per_class' is refused under differential privacy: each per-class fit's schedule (sample rate, "
+                "steps, default delta) is a function of that class's exact size; use mode='conditional', which fits "
+                "one private model on all rows and draws the synthetic counts from its noisy class histogram"
+            )
         wanted = {label: int(n) for label, n in self.sampling_strategy_.items() if int(n) > 0}
         is_frame = isinstance(X, pd.DataFrame)
         images = not is_frame and np.ndim(X) > 2
         self.synthesizers_: Any = {}
         parts_X, parts_y = [], []
-        if wanted and self.mode == "conditional":
+        if private or (wanted and self.mode == "conditional"):
             synthesizer = self._new_synthesizer(rng.randint(np.iinfo(np.int32).max), images)
             y_fit = pd.Series(y, name="__class__") if is_frame else y
             synthesizer.fit(X, y_fit)
+            if private:  # the counts to add come from the noisy class histogram, never the exact counts
+                self.sampling_strategy_ = private_sampling_strategy(self.sampling_strategy, synthesizer.noisy_class_counts_)
+                wanted = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
             labels = np.repeat(np.array(list(wanted), dtype=object), list(wanted.values()))
             labels = labels.astype(np.asarray(y).dtype) if np.asarray(y).dtype.kind != "O" else labels
-            X_new, y_new = synthesizer.sample(len(labels), y=labels)
-            parts_X.append(X_new)
-            parts_y.append(np.asarray(y_new))
+            if len(labels):
+                X_new, y_new = synthesizer.sample(len(labels), y=labels)
+                parts_X.append(X_new)
+                parts_y.append(np.asarray(y_new))
             self.synthesizers_ = synthesizer
         elif wanted:
             for label, count in wanted.items():
@@ -178,6 +215,9 @@ class GenerativeOverSampler(BaseOverSampler):
         y_res = np.concatenate([np.asarray(y)] + [np.asarray(p, dtype=np.asarray(y).dtype) for p in parts_y])
         return X_res, y_res
 
+    def _is_private(self) -> bool:
+        return self.synthesizer is not None and check_dp(getattr(self.synthesizer, "dp", None)) is not None
+
     def _privacy_report(self) -> dict[str, Any]:
         fitted = self.synthesizers_ if isinstance(self.synthesizers_, dict) else {"all": self.synthesizers_}
         reports = [getattr(s, "privacy_spent_", None) for s in fitted.values() if s is not None]
@@ -190,12 +230,14 @@ class GenerativeOverSampler(BaseOverSampler):
                 "delta": None,
                 "note": "synthesizers trained without differential privacy: there is no formal privacy guarantee",
             }
-        composition = "parallel (per-class fits on disjoint rows)" if self.mode == "per_class" else "single fit"
+        (report,) = reports  # under DP only the conditional mode runs: one fit
         return {
-            "guarantee": "differential privacy",
-            "epsilon": max(r["epsilon"] for r in reports),
-            "delta": max(r["delta"] for r in reports),
-            "composition": composition,
+            "guarantee": report["guarantee"] + ", for the fitted model and the synthetic rows only",
+            "epsilon": report["epsilon"],
+            "delta": report["delta"],
+            "covers": "the fitted synthesizer and the synthetic rows it generated; the number of synthetic rows per "
+            "class comes from its noisy class histogram (and the sampling strategy)",
+            "not_covered": OVERSAMPLED_REAL_ROWS,
             "per_fit": reports,
         }
 

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from .atomic import atomic_path
-from .exceptions import ModelFileError
-from .privacy.config import DPConfig
+from .exceptions import ModelFileError, PrivacyError
+from .privacy.config import DPConfig, check_dp
 from .schema import TableSchema
 
 FORMAT = "synthaug-model"
@@ -70,6 +70,12 @@ def save_model(model: Any, path: str | Path) -> str:
     """Write ``model`` (a fitted synthesizer) to ``path`` atomically."""
     from . import __version__
 
+    dp = getattr(model, "dp", None)
+    if dp is not None and check_dp(dp).insecure_noise_seed is not None:
+        raise PrivacyError(
+            "refusing to save a model fitted with DPConfig(insecure_noise_seed=...): its DP noise can be replayed "
+            "from the seed, so the file would carry no privacy guarantee; refit without insecure_noise_seed"
+        )
     state, tensors = model._get_state()
     meta = {
         "format": FORMAT,

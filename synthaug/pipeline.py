@@ -67,7 +67,10 @@ class PipelineResult:
             f"fitted {info['synthesizer']} on {info['n_train']} training {what} {shape} in "
             f"{info['fit_seconds']:.1f}s (holdout: {info['n_holdout']} {what})",
         ]
-        if info["mode"] == "oversample":
+        if info["mode"] == "oversample" and "synthetic_per_class" in info:
+            lines.append(f"synthetic {what} per class (from the noisy class counts): {info['synthetic_per_class']}")
+            lines.append(f"the output holds every real training {what[:-1]} unchanged: it is not differentially private")
+        elif info["mode"] == "oversample":
             lines.append(f"class counts before: {info['class_counts_before']}")
             lines.append(f"class counts after:  {info['class_counts_after']} ({info['n_synthetic']} synthetic {what})")
         else:
@@ -80,6 +83,12 @@ class PipelineResult:
                 lines.append(f"  {result.name}: {_fmt(result.value)}{ref}, {result.direction} is better")
         lines.append(f"wrote {', '.join(p.name for p in self.files.values())} to {self.output_dir}")
         return "\n".join(lines)
+
+
+AUDIT_NOTICE = (
+    "OUTSIDE THE PRIVACY GUARANTEE: this audit reads the private training and holdout rows (marginals, class "
+    "counts, distances); it is for the data holder and must not be published with the DP outputs."
+)
 
 
 def _fmt(value: Any) -> str:
@@ -177,7 +186,7 @@ class SynthesisPipeline:
                 raise SpecError(f"{key} {column!r} is not a column of the input; columns: {list(frame.columns)}")
 
     def _synthesizer(self, train_features: pd.DataFrame, verbose: bool) -> Any:
-        from .schema import infer_schema
+        from .schema import dtype_schema, infer_schema
         from .synthesizers.registry import get_synthesizer
 
         params: dict[str, Any] = {
@@ -186,8 +195,10 @@ class SynthesisPipeline:
             "verbose": verbose,
         }
         if "schema" in self.spec:
+            # under DP the kinds come from the pandas dtypes and the declared overrides, never from the values
+            declare = dtype_schema if "privacy" in self.spec else infer_schema
             try:
-                params["schema"] = infer_schema(train_features, self.spec["schema"])
+                params["schema"] = declare(train_features, self.spec["schema"])
             except ValueError as exc:
                 raise SpecError(f"[schema]: {exc}") from exc
         if "privacy" in self.spec:
@@ -199,15 +210,22 @@ class SynthesisPipeline:
     def _output_paths(self) -> dict[str, Path]:
         folder = Path(self.spec["output"]["dir"])
         table = "resampled.csv" if "oversample" in self.spec else "synthetic.csv"
+        audit = "audit/" if "privacy" in self.spec else ""  # under DP the audit reads private rows: kept apart
         names = {
             "table": table,
             "model": "model.synthaug",
-            "report_html": "report.html",
-            "report_json": "report.json",
+            "report_html": f"{audit}report.html",
+            "report_json": f"{audit}report.json",
             "privacy": "privacy.json",
             "spec": "spec.json",
         }
         return {role: folder / name for role, name in names.items()}
+
+    def _write_report(self, report: Any, paths: dict[str, Path]) -> None:
+        """The audit report as HTML and JSON; under DP with a first line saying it is outside the guarantee."""
+        notice = AUDIT_NOTICE if "privacy" in self.spec else None
+        report.to_html(paths["report_html"], notice=notice)
+        report.to_json(paths["report_json"], notice=notice)
 
     def _check_output_dir(self, overwrite: bool) -> None:
         folder = Path(self.spec["output"]["dir"])
@@ -280,8 +298,7 @@ class SynthesisPipeline:
         if "models" in info:  # per-class models: which file holds which class
             files["models"] = folder / "models.json"
             _write_json(info["models"], files["models"])
-        report.to_html(paths["report_html"])
-        report.to_json(paths["report_json"])
+        self._write_report(report, paths)
         _write_json(fitted.privacy_spent_, paths["privacy"])
         _write_json(resolved, paths["spec"])
         files.update({role: paths[role] for role in ("report_html", "report_json", "privacy", "spec")})
@@ -317,9 +334,17 @@ class SynthesisPipeline:
         else:
             models = {"model.synthaug": sampler.synthesizers_}
         info["mode"] = "oversample"
-        info["class_counts_before"] = y.value_counts().sort_index().to_dict()
-        info["class_counts_after"] = pd.Series(y_res).value_counts().sort_index().to_dict()
+        self._class_counts(info, y, y_res, sampler)
         return resampled, synthetic, sampler, models
+
+    def _class_counts(self, info: dict[str, Any], y: Any, y_res: Any, sampler: Any) -> None:
+        """Class counts for the summary: exact without DP; under DP only the synthetic rows per
+        class (from the noisy class histogram), so no exact count reaches the console."""
+        if "privacy" in self.spec:
+            info["synthetic_per_class"] = {str(k): int(v) for k, v in sampler.sampling_strategy_.items()}
+            return
+        info["class_counts_before"] = pd.Series(y).value_counts().sort_index().to_dict()
+        info["class_counts_after"] = pd.Series(y_res).value_counts().sort_index().to_dict()
 
     # ------------------------------------------------------------------ images
     def load_images(self) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None]:
@@ -387,8 +412,7 @@ class SynthesisPipeline:
             else:
                 info["models"] = {name: str(label) for name, label in zip(models, fitted_models, strict=True)}
             info["mode"] = "oversample"
-            info["class_counts_before"] = pd.Series(y_train).value_counts().sort_index().to_dict()
-            info["class_counts_after"] = pd.Series(y_all).value_counts().sort_index().to_dict()
+            self._class_counts(info, y_train, y_all, fitted)
             arrays = {"resampled.npz": (X_all, y_all)}
         else:
             fitted = synthesizer.fit(X_train, y_train)
@@ -404,8 +428,18 @@ class SynthesisPipeline:
         info["n_synthetic"] = len(y_syn)
         scaler = next(iter(models.values())).scaler_
         pixel_range = (scaler.low_, scaler.high_)
+        show_real = "privacy" not in self.spec or self.spec["evaluate"].get("real_images", False)
         report = evaluate_images(
-            X_train, y_train, X_syn, y_syn, X_holdout, y_holdout, model=fitted, random_state=seed, pixel_range=pixel_range
+            X_train,
+            y_train,
+            X_syn,
+            y_syn,
+            X_holdout,
+            y_holdout,
+            model=fitted,
+            random_state=seed,
+            pixel_range=pixel_range,
+            show_real=show_real,
         )
         files: dict[str, Path] = {}
         for name, (images, labels) in arrays.items():
@@ -419,8 +453,7 @@ class SynthesisPipeline:
             files["models"] = folder / "models.json"
             _write_json(info["models"], files["models"])
         paths = self._output_paths()
-        report.to_html(paths["report_html"])
-        report.to_json(paths["report_json"])
+        self._write_report(report, paths)
         _write_json(fitted.privacy_spent_, paths["privacy"])
         resolved = copy.deepcopy(self.spec)
         if info["mode"] == "copy":

@@ -21,7 +21,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "synthesizer": ("name", "params"),
     "privacy": ("epsilon", "delta", "max_grad_norm", "accountant", "preprocessing_share"),
     "oversample": ("strategy", "mode"),
-    "evaluate": ("sensitive",),
+    "evaluate": ("sensitive", "real_images"),
     "output": ("dir", "rows", "seed"),
 }
 REQUIRED_SECTIONS = ("input", "synthesizer", "output")
@@ -244,6 +244,8 @@ def _check_oversample(spec: Mapping[str, Any], input_: Mapping[str, Any], schema
 
 def _check_evaluate(spec: Mapping[str, Any]) -> dict[str, Any]:
     section = _section(spec, "evaluate")
+    if "real_images" in section:
+        raise SpecError("evaluate.real_images applies to image pipelines only; remove it")
     sensitive = _string(section, "evaluate", "sensitive")
     return {} if sensitive is None else {"sensitive": sensitive}
 
@@ -276,9 +278,14 @@ def input_kind(input_: Mapping[str, Any]) -> str:
 
 def _check_image_spec(spec: Mapping[str, Any], resolved: dict[str, Any], cwd: Path) -> dict[str, Any]:
     """The rest of an image pipeline's spec: an image synthesizer; no [schema], target or sensitive column."""
-    for section, why in (("schema", "images have no columns"), ("evaluate", "image audits take no options")):
-        if section in spec:
-            raise SpecError(f"[{section}] does not apply to an image pipeline ({why}); remove it")
+    if "schema" in spec:
+        raise SpecError("[schema] does not apply to an image pipeline (images have no columns); remove it")
+    evaluate = _section(spec, "evaluate")
+    if "sensitive" in evaluate:
+        raise SpecError("evaluate.sensitive does not apply to an image pipeline (images have no columns); remove it")
+    real_images = evaluate.get("real_images", False)
+    if not isinstance(real_images, bool):
+        raise SpecError(f"evaluate.real_images must be true or false, got {real_images!r}")
     if "target" in resolved["input"]:
         raise SpecError("input.target does not apply to images: the labels are the class folders (or y in the .npz)")
     resolved["synthesizer"] = _check_synthesizer(spec)
@@ -296,6 +303,6 @@ def _check_image_spec(spec: Mapping[str, Any], resolved: dict[str, Any], cwd: Pa
         if mode not in OVERSAMPLE_MODES:
             raise SpecError(f"oversample.mode must be one of {', '.join(OVERSAMPLE_MODES)}, got {mode!r}")
         resolved["oversample"] = {"strategy": dict(strategy) if isinstance(strategy, Mapping) else strategy, "mode": mode}
-    resolved["evaluate"] = {}
+    resolved["evaluate"] = {"real_images": real_images} if "real_images" in evaluate else {}
     resolved["output"] = _check_output(spec, cwd, oversample="oversample" in resolved)
     return resolved

@@ -80,6 +80,21 @@ class ColumnSpec:
             if self.kind != "datetime" and not low <= high:
                 raise SchemaError(f"column {self.name!r}: lower bound {low} above upper bound {high}")
             self.bounds = (low, high)
+        if self.public:
+            self._check_public_domain()
+
+    def _check_public_domain(self) -> None:
+        """``public=True`` must come with the domain it declares public (never one read from data)."""
+        if self.kind == "categorical" and self.categories is None:
+            raise SchemaError(
+                f"column {self.name!r}: public=True needs the public category list; declare 'categories' "
+                "(from public knowledge, not from the private table)"
+            )
+        if self.kind in NUMERIC_KINDS and self.bounds is None:
+            raise SchemaError(
+                f"column {self.name!r}: public=True needs public bounds; declare 'bounds' = [low, high] "
+                "(from public knowledge, not from the private table)"
+            )
 
     @property
     def is_discrete(self) -> bool:
@@ -183,6 +198,8 @@ class TableSchema:
             if "bounds" in changes and changes["bounds"] is not None:
                 changes["bounds"] = tuple(changes["bounds"])
             old = columns[index]
+            if changes.get("public"):
+                changes = _public_override(name, old, changes)
             if "kind" in changes and changes["kind"] != old.kind:
                 # a new kind invalidates the inferred domain unless it is given too
                 changes.setdefault("categories", None)
@@ -200,8 +217,26 @@ class TableSchema:
             raise DataValidationError(f"data has column(s) {extra} that are not in the schema")
 
 
-def _sorted_categories(values: Iterable[Any]) -> list[Any]:
-    uniques = list(dict.fromkeys(values))
+def _public_override(name: str, old: ColumnSpec, changes: dict[str, Any]) -> dict[str, Any]:
+    """An override with ``public=True``: the domain must be in the override itself, so an
+    inferred domain (read from the data) is never marked public."""
+    kind = changes.get("kind", old.kind)
+    needed = {"categorical": "categories", "continuous": "bounds", "integer": "bounds", "datetime": "bounds"}.get(kind)
+    if needed is not None and changes.get(needed) is None:
+        raise SchemaError(
+            f"column {name!r}: public=True needs its domain declared in the same override ({needed!r}"
+            f"{' = [low, high]' if needed == 'bounds' else ''}, and 'nullable' if it may be missing); a domain "
+            "inferred from the table is read from the private values and cannot be public"
+        )
+    cleared: dict[str, Any] = {"bounds": None, "nullable": False}
+    if kind != "boolean":
+        cleared["categories"] = None
+    return {**cleared, **changes}
+
+
+def sorted_categories(values: Iterable[Any]) -> list[Any]:
+    """Distinct ``values`` as plain Python values, sorted where they can be compared."""
+    uniques = list(dict.fromkeys(_to_python(v) for v in values))
     try:
         return sorted(uniques)
     except TypeError:
@@ -240,7 +275,7 @@ def infer_column(series: pd.Series, *, max_numeric_categories: int = 10) -> Colu
         if _is_integer_valued(present):
             n_unique = present.nunique()
             if n_unique <= max_numeric_categories:
-                cats = _sorted_categories(_to_python(v) for v in present.unique())
+                cats = sorted_categories(_to_python(v) for v in present.unique())
                 if pd.api.types.is_float_dtype(dtype):
                     cats = [float(c) for c in cats]
                 return ColumnSpec(str(name), "categorical", dtype_str, nullable, cats)
@@ -254,7 +289,50 @@ def infer_column(series: pd.Series, *, max_numeric_categories: int = 10) -> Colu
     if len(kinds) > 1 and not all(issubclass(k, str) for k in kinds):
         warnings.warn(f"column {name!r} mixes value types {sorted(k.__name__ for k in kinds)}; treated as text", stacklevel=2)
         values = [str(v) for v in values]
-    return ColumnSpec(str(name), "categorical", dtype_str, nullable, _sorted_categories(_to_python(v) for v in values))
+    return ColumnSpec(str(name), "categorical", dtype_str, nullable, sorted_categories(_to_python(v) for v in values))
+
+
+def _dtype_column(series: pd.Series) -> ColumnSpec:
+    """A column's kind from its pandas dtype alone (no value is read); the domain is left open."""
+    name, dtype = str(series.name), series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return ColumnSpec(name, "boolean", str(dtype), categories=[False, True])
+    if isinstance(dtype, pd.CategoricalDtype):
+        return ColumnSpec(name, "categorical", "category")
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return ColumnSpec(name, "datetime", str(dtype))
+    if pd.api.types.is_complex_dtype(dtype):
+        raise SchemaError(f"column {name!r} holds complex numbers, which are not supported")
+    if pd.api.types.is_integer_dtype(dtype):
+        return ColumnSpec(name, "integer", str(dtype))
+    if pd.api.types.is_float_dtype(dtype):
+        return ColumnSpec(name, "continuous", str(dtype))
+    return ColumnSpec(name, "categorical", str(dtype))
+
+
+def dtype_schema(
+    df: pd.DataFrame,
+    overrides: Mapping[str, Mapping[str, Any] | ColumnSpec] | None = None,
+    *,
+    categorical: Iterable[str] = (),
+) -> TableSchema:
+    """The strict schema of a differentially private fit: kinds from the pandas dtypes alone
+    (bool -> boolean, category/object/string -> categorical, integer -> integer, float ->
+    continuous, datetime -> datetime), never from the values; no domain is filled in, so
+    categories, bounds and missingness are released privately unless ``overrides`` declare
+    them (``public=True`` with its domain). ``categorical`` names columns taken as
+    categorical whatever their dtype (class labels)."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"a schema needs a pandas DataFrame, got {type(df).__name__}")
+    if not df.columns.is_unique:
+        dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise DataValidationError(f"duplicate column names: {dupes}")
+    labels = {str(c) for c in categorical}
+    columns = [
+        ColumnSpec(str(c), "categorical", str(df[c].dtype)) if str(c) in labels else _dtype_column(df[c]) for c in df.columns
+    ]
+    schema = TableSchema(columns)
+    return schema.with_overrides(overrides) if overrides else schema
 
 
 def infer_schema(

@@ -190,7 +190,8 @@ def test_synthesize_with_epsilon_prints_the_spent_budget(tmp_path, capsys):
     frame.to_csv(source, index=False)
     from synthaug.schema import infer_schema
 
-    schema.write_text(infer_schema(frame, {"group": {"public": True}, "x": {"bounds": [0, 100], "public": True}}).to_json())
+    declared = {"group": {"public": True, "categories": ["a", "b"]}, "x": {"bounds": [0, 100], "public": True}}
+    schema.write_text(infer_schema(frame, declared).to_json())
     args = ["synthesize", str(source), "-o", str(out), "--model", "tvae", "--epochs", "2", "--batch-size", "100"]
     code = main([*args, "--epsilon", "2", "--delta", "1e-5", "--accountant", "rdp", "--schema", str(schema), "-q"])
     assert code == 0
@@ -205,16 +206,35 @@ def test_synthesize_with_epsilon_prints_the_spent_budget(tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--epsilon", "0"], "epsilon must be a positive number"),
-        (["--epsilon", "1", "--delta", "0.5"], "not below 1/n"),
+        (["--epsilon", "0", "--schema", "SCHEMA"], "epsilon must be a positive number"),
+        (["--epsilon", "1", "--delta", "0.5", "--schema", "SCHEMA"], "not below 1/n"),
         (["--delta", "1e-6"], "--delta only applies with --epsilon"),
         (["--epsilon", "1", "--schema", "missing.json"], "schema file"),
+        (["--epsilon", "1"], "--epsilon needs --schema"),
     ],
 )
 def test_bad_privacy_arguments_exit_2(csv, tmp_path, capsys, extra, message):
+    schema = tmp_path / "schema.json"
+    assert main(["schema", str(csv), "-o", str(schema)]) == 0
+    extra = [str(schema) if item == "SCHEMA" else item for item in extra]
     code = main(["synthesize", str(csv), "-o", str(tmp_path / "out.csv"), "--epochs", "1", *extra, "-q"])
     assert code == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_schema_command_drafts_a_reviewable_schema_and_never_overwrites(csv, tmp_path, capsys):
+    from synthaug.schema import TableSchema, infer_schema
+
+    out = tmp_path / "schema.json"
+    assert main(["schema", str(csv), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "outside any DP guarantee" in printed and "review" in printed
+    drafted = TableSchema.from_json(out.read_text())
+    assert drafted == infer_schema(pd.read_csv(csv)) and not any(c.public for c in drafted)
+    before = out.read_text()
+    assert main(["schema", str(csv), "-o", str(out)]) == 2  # exists: needs --overwrite
+    assert out.read_text() == before
 
 
 def test_synthesize_without_epsilon_says_there_is_no_guarantee(csv, tmp_path, capsys):

@@ -258,7 +258,11 @@ def test_shipped_pipelines_run_with_tiny_epochs(name, tmp_path, capsys):
     printed = capsys.readouterr().out
     pipeline = SynthesisPipeline.from_toml(spec)
     table = "resampled.csv" if "oversample" in pipeline.spec else "synthetic.csv"
-    assert OUTPUT_FILES - {"synthetic.csv"} | {table} <= {p.name for p in (tmp_path / name).iterdir()}
+    written = {str(p.relative_to(tmp_path / name)) for p in (tmp_path / name).rglob("*") if p.is_file()}
+    expected = OUTPUT_FILES - {"synthetic.csv"} | {table}
+    if "privacy" in pipeline.spec:  # the audit reads private rows: kept in audit/, outside the guarantee
+        expected = expected - {"report.html", "report.json"} | {"audit/report.html", "audit/report.json"}
+    assert expected <= written
     privacy = json.loads((tmp_path / name / "privacy.json").read_text())
     if "privacy" in pipeline.spec:
         assert privacy["epsilon"] <= pipeline.spec["privacy"]["epsilon"] + 1e-9
@@ -311,8 +315,18 @@ def test_image_pipeline_from_an_npz_with_dp_and_oversampling(tmp_path):
     result = SynthesisPipeline(spec).run()
     resampled = np.load(tmp_path / "out" / "resampled.npz")
     labels, counts = np.unique(resampled["y"], return_counts=True)
-    assert list(labels) == ["d", "h", "v"] and len(set(counts)) == 1 and resampled["X"].dtype == np.uint8
+    assert list(labels) == ["d", "h", "v"] and resampled["X"].dtype == np.uint8
+    # under DP the synthetic counts come from the noisy class histogram: the rare class gains rows
+    assert counts[0] > int(keep[y == "d"].sum() * 0.75) and result.info["synthetic_per_class"]
+    assert "class_counts_before" not in result.info
     assert 0 < result.privacy_spent["epsilon"] <= 3.0 + 1e-9
+    assert "synthetic rows only" in result.privacy_spent["guarantee"]
+    # the audit reads private images: apart, marked outside the guarantee, without real images
+    audit = tmp_path / "out" / "audit"
+    assert (audit / "report.html").read_text().startswith("<!-- OUTSIDE THE PRIVACY GUARANTEE")
+    assert (audit / "report.json").read_text().splitlines()[0].startswith('{ "notice": "OUTSIDE THE PRIVACY GUARANTEE')
+    assert not (tmp_path / "out" / "report.html").exists()
+    assert "real training images left out" in " ".join(result.report.info["warnings"])
 
 
 @pytest.mark.parametrize(

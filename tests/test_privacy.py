@@ -11,13 +11,12 @@ import pandas as pd
 import pytest
 import torch
 from opacus.accountants import create_accountant
-from opacus.data_loader import DPDataLoader
-from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 from torch import nn
 
 from synthaug import CTGANSynthesizer, FlowSynthesizer, TVAESynthesizer, load
 from synthaug.privacy import DPConfig, PrivateTraining, calibrate_noise, check_dp, check_private_modules, epsilon_of
-from synthaug.schema import infer_schema
+from synthaug.privacy.randomness import SecureNoise
+from synthaug.schema import dtype_schema, infer_schema
 from synthaug.training import private_critic_loss
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -39,7 +38,7 @@ def _table(n: int, seed: int = 0) -> pd.DataFrame:
 def _public_groups(data: pd.DataFrame):
     """A schema declaring the category set of ``group`` public (small tables at small epsilon
     cannot discover it privately)."""
-    return infer_schema(data, {"group": {"public": True}})
+    return dtype_schema(data, {"group": {"public": True, "categories": ["a", "b", "c"]}})
 
 
 def _opacus_epsilon(ledger: dict) -> float:
@@ -120,7 +119,7 @@ def test_small_epsilon_with_many_rows_calibrates():
 def test_reported_epsilon_is_within_target_and_matches_opacus(model_class, n_rows, target):
     extra = {"n_layers": 2} if model_class is FlowSynthesizer else {}
     data = _table(n_rows)
-    public = {"group": {"public": True}}
+    public = {"group": {"public": True, "categories": ["a", "b", "c"]}}
     if n_rows < 1000:  # at n=300, eps=1 nothing would pass the private thresholds: declare the domains
         public.update({"age": {"bounds": [0, 120], "public": True}, "income": {"bounds": [0, 1e6], "public": True}})
     schema = infer_schema(data, public)
@@ -161,9 +160,8 @@ def test_private_batches_are_poisson_sampled(monkeypatch):
     original = PrivateTraining.epoch_batches
 
     def spy(self):
-        assert isinstance(self.loader, DPDataLoader)
-        assert isinstance(self.loader.batch_sampler, UniformWithReplacementSampler)
-        assert self.loader.batch_sampler.sample_rate == pytest.approx(self.sample_rate)
+        assert self.sample_rate == pytest.approx(1 / 8)
+        assert self.noise.secure
         for rows in original(self):
             sizes.append(len(rows))
             yield rows
@@ -191,7 +189,7 @@ def test_private_critic_keeps_the_fake_rows_gradient():
         config=DPConfig(1.0, max_grad_norm=1e6),  # no clipping in effect, no noise: the exact gradient
         delta=1e-5,
         prior=[],
-        generator=gen,
+        noise=SecureNoise(),
         noise_multiplier=0.0,
     )
     expected_batch = trainer.expected_batch_size
@@ -227,7 +225,7 @@ def test_clipping_bounds_each_rows_contribution():
         config=DPConfig(1.0, max_grad_norm=0.5),
         delta=1e-5,
         prior=[],
-        generator=gen,
+        noise=SecureNoise(),
         noise_multiplier=0.0,
     )
     rows = 100.0 * torch.randn(10, 4, generator=gen)  # every row's gradient norm is far above 0.5
@@ -246,9 +244,12 @@ def test_categories_outside_a_declared_public_domain_never_appear():
     data = _table(600)
     schema = infer_schema(data, {"group": {"categories": ["a", "b"], "public": True}})
     model = TVAESynthesizer(epochs=2, batch_size=100, schema=schema, dp=DPConfig(3.0, accountant="rdp"), random_state=0)
-    model.fit(data)
+    with pytest.warns(UserWarning, match=r"\['group'\] hold values outside the privately released domain"):
+        model.fit(data)
     assert model.schema_["group"].categories == ["a", "b"]
-    assert model.privacy_spent_["rows_outside_released_domain"] == int((data["group"] == "c").sum())
+    assert "rows_outside_released_domain" not in model.privacy_spent_  # an exact count: never released
+    # every row is trained on (the out-of-domain ones mapped into the domain): the schedule follows n only
+    assert model.privacy_spent_["steps"] == 2 * 6
     assert set(model.sample(3000)["group"].unique()) <= {"a", "b"}
 
 
@@ -262,7 +263,7 @@ def test_a_category_seen_once_is_not_released_unless_declared_public(model_class
     assert "only-once" not in set(model.sample(5000)["group"])
     with pytest.raises(ValueError, match="not seen in fit"):
         model.sample(5, conditions={"group": "only-once"})
-    declared = infer_schema(data, {"group": {"public": True}})
+    declared = infer_schema(data, {"group": {"public": True, "categories": ["a", "b", "c", "only-once"]}})
     public = model_class(epochs=2, batch_size=100, dp=dp, schema=declared, random_state=0, device="cpu").fit(data)
     assert "only-once" in public.schema_["group"].categories
 
@@ -288,18 +289,39 @@ def test_too_small_a_budget_for_a_discovered_column_names_it():
 
 
 # ---------------------------------------------------------------------- behaviour of private models
-def test_private_fit_is_reproducible_and_survives_save_and_load(tmp_path):
+def test_private_fits_with_the_same_random_state_differ_and_survive_save_and_load(tmp_path):
     data = _table(400)
     schema = _public_groups(data)
     kwargs = dict(epochs=2, batch_size=100, dp=DPConfig(2.0, accountant="rdp"), schema=schema, random_state=3, device="cpu")
     first = CTGANSynthesizer(**kwargs).fit(data)
     second = CTGANSynthesizer(**kwargs).fit(data)
-    pd.testing.assert_frame_equal(first.sample(200, random_state=1), second.sample(200, random_state=1))
+    # the DP noise comes from the OS's secure generator, not from random_state
+    first_weights, second_weights = (torch.cat([p.flatten() for p in m.critic_net_.parameters()]) for m in (first, second))
+    assert not torch.equal(first_weights, second_weights)
+    assert first.privacy_spent_["steps"] == second.privacy_spent_["steps"]
+    assert first.privacy_spent_["noise_multiplier"] == second.privacy_spent_["noise_multiplier"]
     path = first.save(str(tmp_path / "dp.zip"))
     loaded = load(path)
     assert loaded.dp == first.dp
     assert loaded.privacy_spent_ == first.privacy_spent_
     pd.testing.assert_frame_equal(loaded.sample(100, random_state=2), first.sample(100, random_state=2))
+
+
+def test_insecure_noise_seed_replays_a_fit_warns_and_cannot_be_saved(tmp_path):
+    from synthaug.exceptions import PrivacyError
+
+    data = _table(400)
+    dp = DPConfig(2.0, accountant="rdp", insecure_noise_seed=7)
+    kwargs = dict(epochs=1, batch_size=100, dp=dp, schema=_public_groups(data), random_state=3, device="cpu")
+    with pytest.warns(UserWarning, match="NO privacy guarantee"):
+        first = TVAESynthesizer(**kwargs).fit(data)
+    second = TVAESynthesizer(**kwargs).fit(data)
+    pd.testing.assert_frame_equal(first.sample(200, random_state=1), second.sample(200, random_state=1))
+    assert first.privacy_spent_["note"].startswith("INSECURE")
+    assert first.privacy_spent_["guarantee"].startswith("none")
+    with pytest.raises(PrivacyError, match="insecure_noise_seed"):
+        first.save(str(tmp_path / "insecure.zip"))
+    assert not (tmp_path / "insecure.zip").exists()
 
 
 def test_private_conditional_sampling_is_exact():
@@ -310,27 +332,50 @@ def test_private_conditional_sampling_is_exact():
     assert (sample["group"] == "b").all() and len(sample) == 300
 
 
-def test_oversampler_per_class_private_fits_compose_in_parallel():
-    from synthaug import GenerativeOverSampler
-
+def _oversampling_data():
     data = _table(900)
     y = np.where(data.pop("member").to_numpy(), "yes", "no")
-    schema = infer_schema(
+    schema = dtype_schema(
         data,
         {
-            "group": {"public": True},
+            "group": {"public": True, "categories": ["a", "b", "c"]},
             "age": {"bounds": [0, 120], "public": True},
             "income": {"bounds": [0, 1e6], "public": True},
         },
     )
-    dp = DPConfig(2.0, accountant="rdp")
-    synthesizer = TVAESynthesizer(epochs=1, batch_size=100, schema=schema, dp=dp, random_state=0)
-    sampler = GenerativeOverSampler(synthesizer=synthesizer, mode="per_class", random_state=0)
-    _, y_res = sampler.fit_resample(data, y)
-    assert (y_res == "yes").sum() == (y_res == "no").sum()
+    return data, y, schema
+
+
+def test_private_oversampler_refuses_per_class_mode():
+    from synthaug import GenerativeOverSampler
+    from synthaug.exceptions import PrivacyError
+
+    data, y, schema = _oversampling_data()
+    synthesizer = TVAESynthesizer(epochs=1, batch_size=100, schema=schema, dp=DPConfig(2.0, accountant="rdp"))
+    with pytest.raises(PrivacyError, match="per_class"):
+        GenerativeOverSampler(synthesizer=synthesizer, mode="per_class", random_state=0).fit_resample(data, y)
+
+
+def test_private_oversampler_adds_counts_from_the_noisy_histogram_and_says_what_is_covered():
+    from synthaug import GenerativeOverSampler
+
+    data, y, schema = _oversampling_data()
+    exact = int((y == "no").sum() - (y == "yes").sum())
+    added = []
+    for _ in range(3):
+        synthesizer = TVAESynthesizer(epochs=1, batch_size=100, schema=schema, dp=DPConfig(1.0, accountant="rdp"))
+        sampler = GenerativeOverSampler(synthesizer=synthesizer, random_state=0)
+        X_res, y_res = sampler.fit_resample(data, y)
+        assert len(X_res) == len(y_res) and (X_res.iloc[: len(data)].to_numpy() == data.to_numpy()).all()
+        added.append(int((y_res[len(y) :] == "yes").sum()))
+        assert sampler.sampling_strategy_ == {"yes": added[-1]} or sampler.sampling_strategy_.get("no", 0) == 0
     report = sampler.privacy_spent_
-    assert report["composition"].startswith("parallel")
-    assert report["epsilon"] == max(r["epsilon"] for r in report["per_fit"]) <= 2.0
+    std = report["per_fit"][0]["breakdown"][0]["releases"][0]["noise_std"]
+    # noisy around the exact gap: the difference of two noisy counts (std sqrt(2) * noise std)
+    assert len(set(added)) > 1 and all(abs(a - exact) < 5 * math.sqrt(2) * std for a in added)
+    assert report["epsilon"] <= 1.0
+    assert "synthetic rows only" in report["guarantee"]
+    assert "every real row" in report["not_covered"]
 
 
 @pytest.mark.parametrize("model_class", [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer])

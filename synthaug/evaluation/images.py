@@ -608,6 +608,7 @@ def evaluate_images(
     extractor: ImageFeatureExtractor | None = None,
     per_class: int = 8,
     n_threads: int | None = 1,
+    show_real: bool = True,
 ) -> Any:
     """Run the image audit suite and return an :class:`~synthaug.evaluation.report.AuditReport`.
 
@@ -618,7 +619,8 @@ def evaluate_images(
     ``y_synthetic`` and ``y_holdout``, the classification accuracy score. A metric that cannot
     run is listed in ``skipped`` with the reason. ``model``: a fitted generator whose
     ``privacy_spent_`` is copied into the report. The report's "samples" figure shows
-    ``per_class`` real and synthetic images per class.
+    ``per_class`` real and synthetic images per class; ``show_real=False`` leaves the real
+    training images out of it (DP pipelines do, unless asked: the report is outside the guarantee).
 
     ``n_threads`` caps the OpenMP / BLAS threads (torch's included) while the suite runs
     (threadpoolctl, restored afterwards; None keeps the current setting), as in
@@ -626,7 +628,7 @@ def evaluate_images(
     """
     args = (real_train, y_train, synthetic, y_synthetic, real_holdout, y_holdout)
     options = {"model": model, "random_state": random_state, "pixel_range": pixel_range, "epochs": epochs}
-    options |= {"extractor": extractor, "per_class": per_class, "n_threads": n_threads}
+    options |= {"extractor": extractor, "per_class": per_class, "n_threads": n_threads, "show_real": show_real}
     if n_threads is None:
         return _evaluate_images(*args, **options)
     with threadpool_limits(n_threads):
@@ -648,6 +650,7 @@ def _evaluate_images(
     extractor: ImageFeatureExtractor | None,
     per_class: int,
     n_threads: int | None,
+    show_real: bool,
 ) -> Any:
     from .report import AuditReport
 
@@ -725,6 +728,9 @@ def _evaluate_images(
         "warnings": [],
     }
     real_sel, y_real_sel = _grid_selection(train, y_train, per_class, s_grid)
+    if not show_real:  # an empty real column: no training image is drawn into the report
+        real_sel, y_real_sel = real_sel[:0], None if y_real_sel is None else y_real_sel[:0]
+        info["warnings"].append("real training images left out of the samples figure (show_real=False)")
     syn_sel, y_syn_sel = _grid_selection(syn, y_syn, per_class, s_grid + 1)
     images = {
         "real": real_sel,

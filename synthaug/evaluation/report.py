@@ -204,9 +204,13 @@ class AuditReport:
             }
         )
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """The report as JSON (NaN written as null); also written atomically to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2, notice: str | None = None) -> str:
+        """The report as JSON (NaN written as null); also written atomically to ``path`` when given.
+        ``notice``: a line written first (as the ``"notice"`` key), e.g. that the audit is outside a DP guarantee."""
+        data = self.to_dict() if notice is None else {"notice": notice, **self.to_dict()}
+        text = json.dumps(data, indent=indent, allow_nan=False)
+        if notice is not None:  # the notice on the file's first line
+            text = text.replace("{\n" + " " * indent, "{ ", 1)
         if path is not None:
             with atomic_path(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
@@ -290,9 +294,14 @@ class AuditReport:
             chosen += [c for c in self._schema.names if c not in chosen]
         return list(dict.fromkeys(chosen))[:n]
 
-    def to_html(self, path: str | Path | None = None) -> str:
-        """One self-contained HTML page (plots embedded as base64 PNG); also written atomically to ``path`` when given."""
-        page = _HTML.format(title="Synthetic data audit", style=_STYLE, body=self._html_body(self.figures()))
+    def to_html(self, path: str | Path | None = None, *, notice: str | None = None) -> str:
+        """One self-contained HTML page (plots embedded as base64 PNG); also written atomically to ``path`` when given.
+        ``notice``: a line put first (an HTML comment) and shown as a banner above the report."""
+        body = self._html_body(self.figures())
+        page = _HTML.format(title="Synthetic data audit", style=_STYLE, body=body)
+        if notice is not None:
+            banner = f'<p class="notice"><strong>{html.escape(notice)}</strong></p>'
+            page = f"<!-- {html.escape(notice)} -->\n" + page.replace(body, banner + body, 1)
         if path is not None:
             with atomic_path(path) as tmp:
                 tmp.write_text(page, encoding="utf-8")

@@ -26,6 +26,11 @@ class DPConfig:
         preprocessing_share: the part of ``epsilon`` (and, when category sets must be
             discovered, of ``delta``) spent on the private statistics of the data
             representation (bounds, category sets and frequencies, quantiles).
+        insecure_noise_seed: **tests only.** ``None`` (the default) draws all DP noise and
+            Poisson batches from the operating system's secure generator, so DP fits are not
+            reproducible. An integer makes them replayable, which voids the guarantee for anyone
+            who knows or guesses it: a loud warning is raised, and ``save()``, the CLI and
+            pipelines refuse such models.
     """
 
     epsilon: float
@@ -33,6 +38,7 @@ class DPConfig:
     max_grad_norm: float = 1.0
     accountant: str = "prv"
     preprocessing_share: float = 0.1
+    insecure_noise_seed: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.epsilon, bool) or not isinstance(self.epsilon, numbers.Real) or not self.epsilon > 0:
@@ -49,6 +55,9 @@ class DPConfig:
             raise ValueError(f"accountant must be one of {', '.join(ACCOUNTANTS)}, got {self.accountant!r}")
         if not isinstance(self.preprocessing_share, numbers.Real) or not 0 < self.preprocessing_share < 1:
             raise ValueError(f"preprocessing_share must be in (0, 1), got {self.preprocessing_share!r}")
+        seed = self.insecure_noise_seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"insecure_noise_seed must be None or a non-negative integer, got {seed!r}")
 
     def resolve_delta(self, n_rows: int) -> float:
         """The delta to use for ``n_rows`` private rows (checked against ``1 / n_rows``)."""

@@ -42,7 +42,7 @@ from scipy.special import ndtri
 
 from ..exceptions import DataValidationError
 from ..schema import ColumnSpec, TableSchema
-from ..transform.columns import to_float
+from ..transform.columns import from_float, to_float
 
 _LOG2_MIN, _LOG2_MAX = -10, 42  # power-of-two bins cover |x| in [2**-10, 2**42)
 _PRESENCE_SIGMAS = 4.0  # a public bin counts as present when its noisy count exceeds 4 noise std
@@ -97,24 +97,58 @@ class PrivateDomain:
         """Noisy counts of a discrete column, one per encoder slot (categories, then missing)."""
         return self.category_counts[column]
 
-    def restrict(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-        """Rows inside the released domain, numeric values clipped to the released bounds;
-        returns them and how many rows fell outside (those are not used for training)."""
-        keep = np.ones(len(frame), dtype=bool)
+    def project(self, frame: pd.DataFrame, source: Any) -> tuple[pd.DataFrame, list[str]]:
+        """``frame`` mapped into the released domain, row for row (no row is dropped, so the
+        rows trained on and the schedule depend on the public row count only).
+
+        Numeric values are clipped to the released bounds. A category that was not released,
+        or a missing value in a column released as complete, is replaced by a draw from the
+        column's released (noisy) distribution, made with ``source`` (the fit's secure noise):
+        each row is mapped on its own, so one changed row changes one mapped row. Returns the
+        mapped rows and the names of the columns where some value was replaced (for a warning
+        to the data holder; no count leaves this method)."""
         out = frame.copy()
+        replaced: list[str] = []
         for spec in self.schema:
             column = out[spec.name]
             missing = column.isna().to_numpy()
-            if not spec.nullable:
-                keep &= ~missing
             if spec.is_discrete:
                 values = column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
-                keep &= (pd.Index(spec.categories, dtype=object).get_indexer(values) >= 0) | missing
-            elif spec.kind != "datetime":  # dates outside the bounds are clipped when decoding
-                low, high = self.numeric[spec.name].bounds
-                out[spec.name] = column.clip(low, high)
-        dropped = int((~keep).sum())
-        return out.loc[keep].reset_index(drop=True), dropped
+                outside = pd.Index(spec.categories, dtype=object).get_indexer(values) < 0
+                bad = (outside & ~missing) | (missing & (not spec.nullable))
+            else:
+                bad = missing & (not spec.nullable)
+                if spec.kind != "datetime":  # dates outside the bounds are clipped when decoding
+                    low, high = self.numeric[spec.name].bounds
+                    out[spec.name] = column = column.clip(low, high)
+            if bad.any():
+                out[spec.name] = self._replace(column, spec, np.flatnonzero(bad), source)
+                replaced.append(spec.name)
+        return out, replaced
+
+    def _replace(self, column: pd.Series, spec: ColumnSpec, rows: np.ndarray, source: Any) -> pd.Series:
+        """``column`` with the values at ``rows`` drawn from its released distribution."""
+        if spec.is_discrete:
+            weights = np.clip(self.category_counts[spec.name][: len(spec.categories)], 0.0, None)
+            weights = weights if weights.sum() > 0 else np.ones(len(spec.categories))
+            draws = np.asarray(spec.categories, dtype=object)[source.choice(len(rows), weights)]
+            values = column.astype(object).to_numpy(copy=True)
+            values[rows] = draws
+            series = pd.Series(values, index=column.index, name=column.name)
+            dtype = column.dtype
+            if isinstance(dtype, pd.CategoricalDtype) and set(draws) <= set(dtype.categories):
+                return series.astype(dtype)
+            return series if isinstance(dtype, pd.CategoricalDtype) or dtype == object else series.astype(dtype)
+        draws = self.numeric[spec.name].quantiles(source.uniform(len(rows)))
+        if spec.kind == "datetime":
+            values = to_float(column, spec)
+            values[rows] = draws
+            return from_float(values, spec).set_axis(column.index).rename(column.name)
+        if spec.kind == "integer":
+            draws = np.round(draws)
+        series = column.astype(float)  # a copy
+        series.iloc[rows] = draws
+        return series.astype(column.dtype)
 
 
 # --------------------------------------------------------------------------- bins
@@ -146,7 +180,7 @@ def _n_log_bins() -> int:
 
 
 # --------------------------------------------------------------------------- release
-def _noisy(counts: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
+def _noisy(counts: np.ndarray, std: float, rng: Any) -> np.ndarray:
     return counts.astype(float) + rng.normal(0.0, std, size=counts.shape)
 
 
@@ -189,7 +223,7 @@ def release_domain(
     *,
     noise_multiplier: float,
     delta_threshold: float,
-    rng: np.random.Generator,
+    rng: Any,
     public_columns: set[str] | None = None,
     public_categories: dict[str, list[Any]] | None = None,
 ) -> PrivateDomain:
@@ -201,7 +235,7 @@ def release_domain(
         noise_multiplier: noise std per unit of L2 sensitivity, used in every round.
         delta_threshold: the delta spent on thresholding discovered categories (union
             bound over the columns whose categories are discovered).
-        rng: source of the noise.
+        rng: source of the noise (a :class:`~synthaug.privacy.randomness.NoiseSource`).
         public_columns: columns whose category set is public although not declared (the
             class labels given as ``y``); ``public_categories`` gives their categories.
     """
@@ -262,7 +296,7 @@ def release_domain(
                     "declare its categories in the schema with public=True, drop the column, or raise epsilon"
                 )
         noisy_missing = float(missing.sum()) + rng.normal(0.0, std1)
-        nullable = spec.nullable if spec.public else bool(noisy_missing > presence1)
+        nullable = spec.nullable if spec.public or spec.name in public_columns else bool(noisy_missing > presence1)
         slot_counts = np.concatenate([kept_counts, [max(noisy_missing, 0.0)]]) if nullable else np.asarray(kept_counts)
         specs[spec.name] = replace(spec, categories=list(kept), nullable=nullable)
         counts[spec.name] = np.asarray(slot_counts, dtype=float)

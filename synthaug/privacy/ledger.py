@@ -16,11 +16,32 @@ NO_GUARANTEE: dict[str, Any] = {
     "note": "trained without differential privacy: there is no formal privacy guarantee",
 }
 
+GUARANTEE = "(epsilon, delta)-differential privacy, add/remove one row, with the row count n public"
+
+ADJACENCY = (
+    "Two tables are neighbours when one is the other with one row added or removed. The row count n is "
+    "treated as public: it sets the Poisson sample rate, the number of DP-SGD steps and the default delta "
+    "(1/(10 n)), exactly as in Opacus. For every pair of neighbours, the distribution of everything the fit "
+    "releases (model file, ledger, samples) changes by at most (epsilon, delta). Two tables of the same size "
+    "that differ in one row's values are two such steps apart: (2 epsilon, (1 + e^epsilon) delta) by group privacy."
+)
+
 ASSUMED_PUBLIC = [
-    "column names, kinds and dtypes (inferred from the table unless a schema is given)",
-    "the number of training rows (it sets DP-SGD's sampling rate, as in Opacus)",
-    "domains declared in the schema with public=True, boolean domains, and the set of class labels given as y",
+    "the number of training rows n",
+    "column names, kinds and dtypes (from the declared schema, else from the pandas dtypes alone)",
+    "domains declared in the schema with public=True (categories, bounds, nullability), boolean domains, "
+    "and the set of class labels given as y",
 ]
+
+SECURE_NOTE = (
+    "every draw the guarantee rests on (histogram noise, DP-SGD noise, Poisson batches) came from the operating "
+    "system's secure generator; random_state did not determine it and nothing about it is stored, so DP fits are "
+    "not bit-reproducible"
+)
+INSECURE_NOTE = (
+    "INSECURE: the DP noise was drawn from DPConfig.insecure_noise_seed and can be replayed; this model has no "
+    "privacy guarantee (tests only)"
+)
 
 
 PUBLIC_HISTORY_KEYS = ("epoch", "seconds")
@@ -40,7 +61,7 @@ def build_ledger(
     domain: PrivateDomain,
     trainer: Any,
     private_modules: list[str],
-    dropped_rows: int,
+    secure: bool = True,
 ) -> dict[str, Any]:
     """``privacy_spent_`` of a private fit (see :class:`~synthaug.privacy.PrivateTraining`)."""
     history = trainer.history()
@@ -75,7 +96,8 @@ def build_ledger(
         }
     )
     return {
-        "guarantee": "(epsilon, delta)-differential privacy, add/remove one row",
+        "guarantee": GUARANTEE if secure else "none (insecure test noise)",
+        "adjacency": ADJACENCY,
         "epsilon": epsilon,
         "delta": delta,
         "target_epsilon": float(config.epsilon),
@@ -90,7 +112,6 @@ def build_ledger(
         "max_grad_norm": config.max_grad_norm,
         "history": [list(entry) for entry in history],
         "breakdown": breakdown,
-        "rows_outside_released_domain": dropped_rows,
         "covers": [
             "the fitted model file and every sample drawn from it (post-processing)",
             "category sets and frequencies, numeric bounds and shapes, missing-value flags (private preprocessing)",
@@ -98,5 +119,5 @@ def build_ledger(
             "the condition frequencies used for sampling (the same noisy histograms)",
         ],
         "assumed_public": list(ASSUMED_PUBLIC),
-        "note": "noise is drawn from a seeded generator so fits are reproducible; it is not a cryptographically secure source",
+        "note": SECURE_NOTE if secure else INSECURE_NOTE,
     }

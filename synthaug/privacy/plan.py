@@ -7,17 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from ..exceptions import DataValidationError
 from ..schema import TableSchema
 from .accounting import gaussian_noise_multiplier
 from .config import DPConfig
 from .domain import PrivateDomain, discovered_columns, release_domain, release_rounds
 from .ledger import build_ledger
+from .randomness import NoiseSource, noise_source
 from .training import PrivateTraining
 
 
@@ -29,8 +28,9 @@ class PrivateFit:
     delta: float
     delta_accountant: float
     domain: PrivateDomain
-    frame: pd.DataFrame  # the rows inside the released domain (numeric values clipped)
-    dropped_rows: int
+    frame: pd.DataFrame  # every row, mapped into the released domain (numeric values clipped)
+    noise: NoiseSource  # the secure source of every draw the guarantee rests on
+    replaced_columns: list[str]  # columns where values outside the released domain were replaced
 
     def trainer(
         self,
@@ -39,7 +39,6 @@ class PrivateFit:
         *,
         batch_size: int,
         epochs: int,
-        generator: torch.Generator,
         noise_multiplier: float | None = None,
     ) -> PrivateTraining:
         """DP-SGD for ``modules`` on this fit's rows, with the noise calibrated for the rest of the budget."""
@@ -52,7 +51,7 @@ class PrivateFit:
             config=self.config,
             delta=self.delta_accountant,
             prior=self.domain.history,
-            generator=generator,
+            noise=self.noise,
             noise_multiplier=noise_multiplier,
         )
 
@@ -63,7 +62,7 @@ class PrivateFit:
             domain=self.domain,
             trainer=trainer,
             private_modules=private_modules,
-            dropped_rows=self.dropped_rows,
+            secure=self.noise.secure,
         )
 
 
@@ -71,20 +70,20 @@ def plan_private_fit(
     frame: pd.DataFrame,
     schema: TableSchema,
     config: DPConfig,
-    rng: np.random.RandomState,
     *,
     public_columns: set[str] | None = None,
     public_categories: dict[str, list[Any]] | None = None,
 ) -> PrivateFit:
     """Split ``config``'s budget, release the representation statistics of ``frame`` and
-    keep the rows inside the released domain.
+    map every row into the released domain.
 
     ``preprocessing_share`` of epsilon goes to the Gaussian releases (their noise is set so
     that they alone are exactly that private, by the analytic Gaussian mechanism); when
-    category sets must be discovered, the same share
-    of delta pays for thresholding. The rest of delta goes to the accountant, and the
-    training noise is later calibrated so that preprocessing and training together stay
-    within epsilon.
+    category sets must be discovered, the same share of delta pays for thresholding. The
+    rest of delta goes to the accountant, and the training noise is later calibrated so
+    that preprocessing and training together stay within epsilon. All noise comes from
+    :func:`~synthaug.privacy.randomness.noise_source` (the OS's secure generator), never
+    from the estimator's ``random_state``.
     """
     delta = config.resolve_delta(len(frame))
     discovered = discovered_columns(schema, public_columns)
@@ -92,7 +91,7 @@ def plan_private_fit(
     delta_accountant = delta - delta_threshold
     rounds = release_rounds(schema)
     sigma = gaussian_noise_multiplier(config.preprocessing_share * config.epsilon, delta_accountant, rounds) if rounds else 0.0
-    noise = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    noise = noise_source(config.insecure_noise_seed)
     domain = release_domain(
         frame,
         schema,
@@ -102,7 +101,5 @@ def plan_private_fit(
         public_columns=public_columns,
         public_categories=public_categories,
     )
-    kept, dropped = domain.restrict(frame)
-    if len(kept) == 0:
-        raise DataValidationError("no row lies inside the privately released domain; declare public domains or raise epsilon")
-    return PrivateFit(config, delta, delta_accountant, domain, kept, dropped)
+    mapped, replaced = domain.project(frame, noise)
+    return PrivateFit(config, delta, delta_accountant, domain, mapped, noise, replaced)

@@ -2,8 +2,7 @@
 
 :class:`PrivateTraining` wraps the modules that read real rows with Opacus's
 ``PrivacyEngine.make_private`` (hooks on the original modules, flat clipping over all of
-their parameters together), draws every batch by Poisson sampling (Opacus's
-``DPDataLoader``), and calibrates the noise for exactly the steps the loop will take,
+their parameters together), draws every batch by Poisson sampling, and calibrates the noise for exactly the steps the loop will take,
 composed with whatever the preprocessing already spent.
 
 Clipping uses Opacus's ghost clipping (``grad_sample_mode="ghost"``): each row's gradient
@@ -12,10 +11,18 @@ per-row gradients, then a second backward of the norm-weighted per-row losses gi
 clipped sum. This is exactly per-row clipping (same sum, same sensitivity) at a fraction of
 the memory traffic: on a 2-core CPU, materialised per-row gradients made a TVAE step about
 15-60x slower than without DP; ghost clipping keeps it near 2-3x.
+
+Randomness: the Poisson choice of every batch and the Gaussian noise of every step come
+from the fit's :class:`~synthaug.privacy.randomness.NoiseSource` (the OS's secure
+generator), never from a seeded ``torch.Generator``. Opacus draws its noise with torch's
+generators (its own ``secure_mode`` needs the unmaintained ``torchcsprng``), so the
+optimiser's noise step is replaced by :class:`_SecureNoiseStep`, which adds the same
+distribution from the secure source; Opacus still clips, scales and accounts.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +30,7 @@ from contextlib import contextmanager
 
 import torch
 from opacus import PrivacyEngine
+from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
 from opacus.utils.fast_gradient_clipping_utils import DPTensorFastGradientClipping
 from opacus.validators import ModuleValidator
 from torch import nn
@@ -30,8 +38,34 @@ from torch.utils.data import DataLoader, Dataset
 
 from .accounting import History, calibrate_noise, epsilon_of
 from .config import DPConfig
+from .randomness import NoiseSource
 
 _HOOK_WARNING = "Full backward hook is firing when gradients are computed with respect to module outputs"
+
+
+class _SecureNoiseStep:
+    """Mixin for an Opacus DP optimiser: ``add_noise`` draws from ``self.noise_source``."""
+
+    noise_source: NoiseSource
+
+    def add_noise(self) -> None:
+        std = getattr(self, "_adjusted_noise_multiplier", self.noise_multiplier) * self.max_grad_norm
+        for p in self.params:
+            _check_processed_flag(p.summed_grad)
+            p.grad = (p.summed_grad + self.noise_source.normal_like(p.summed_grad, std)).view_as(p)
+            _mark_as_processed(p.summed_grad)
+
+
+@functools.cache
+def _secure_class(optimizer_class: type) -> type:
+    return type(f"Secure{optimizer_class.__name__}", (_SecureNoiseStep, optimizer_class), {})
+
+
+def _use_secure_noise(optimizer: torch.optim.Optimizer, source: NoiseSource) -> None:
+    """Make an Opacus DP optimiser draw its noise from ``source``."""
+    optimizer.__class__ = _secure_class(type(optimizer))
+    optimizer.noise_source = source
+    optimizer.generator = None
 
 
 class _RowIndices(Dataset):
@@ -73,7 +107,7 @@ class PrivateTraining:
         epochs: passes; the loop takes ``epochs * ceil(n / batch_size)`` private steps.
         config: the user's budget; ``delta`` the accountant's share of delta.
         prior: accountant history already spent (the private preprocessing).
-        generator: source of the sampling and the noise (reproducible; not a CSPRNG).
+        noise: source of the Poisson sampling and the gradient noise (secure by default).
         noise_multiplier: use this noise instead of calibrating it to ``config.epsilon``
             (the ledger then reports whatever epsilon the accountant finds, possibly infinite).
     """
@@ -89,7 +123,7 @@ class PrivateTraining:
         config: DPConfig,
         delta: float,
         prior: History,
-        generator: torch.Generator,
+        noise: NoiseSource,
         noise_multiplier: float | None = None,
     ) -> None:
         check_private_modules(modules)
@@ -104,9 +138,10 @@ class PrivateTraining:
             )
         self.noise_multiplier = float(noise_multiplier)
         self.container = nn.ModuleList(modules)
-        loader = DataLoader(_RowIndices(n_rows), batch_size=min(batch_size, n_rows), generator=generator, collate_fn=_collate)
+        self.noise = noise
+        loader = DataLoader(_RowIndices(n_rows), batch_size=min(batch_size, n_rows), collate_fn=_collate)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # Opacus notes on secure_mode / a seeded noise generator
+            warnings.simplefilter("ignore", UserWarning)  # Opacus's secure_mode note: our noise is secure (see above)
             self.engine = PrivacyEngine(accountant=config.accountant)
             self.hooks, self.optimizer, _, self.loader = self.engine.make_private(
                 module=self.container,
@@ -116,18 +151,19 @@ class PrivateTraining:
                 noise_multiplier=self.noise_multiplier,
                 max_grad_norm=config.max_grad_norm,
                 poisson_sampling=True,
-                noise_generator=generator,
                 grad_sample_mode="ghost",
                 wrap_model=False,
             )
+        _use_secure_noise(self.optimizer, noise)
         self.expected_batch_size = int(self.optimizer.expected_batch_size)
 
     def epoch_batches(self) -> Iterator[torch.Tensor]:
-        """Row indices of each Poisson-sampled batch of one epoch (sizes vary; may be empty)."""
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_HOOK_WARNING)
-            for (rows,) in self.loader:
-                yield rows
+        """Row indices of each Poisson-sampled batch of one epoch (sizes vary; may be empty):
+        every row joins each batch independently with probability ``sample_rate``, drawn from
+        the secure source (Opacus's loader fixes the rate and the number of batches; its own
+        draws would come from torch's generator)."""
+        for _ in range(self.steps_per_epoch):
+            yield torch.from_numpy(self.noise.poisson_rows(self.n_rows, self.sample_rate))
 
     def backward_and_step(self, per_row: torch.Tensor) -> None:
         """One private optimiser step from the per-row losses of a batch: each row's gradient

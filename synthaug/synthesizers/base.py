@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..exceptions import ConditionError, DataValidationError
 from ..privacy.config import check_dp
 from ..privacy.ledger import NO_GUARANTEE, public_history
-from ..schema import TableSchema, infer_schema
+from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted_categories
 from ..transform.tabular import TabularTransformer, as_frame
 
 DEFAULT_TARGET_NAME = "target"
@@ -184,12 +184,12 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         frame = self._input_frame(X, y)
         rng = check_random_state(self.random_state)
         self.device_ = resolve_device(getattr(self, "device", "cpu"))
-        schema = getattr(self, "schema", None)
-        if self.target_column_ is not None and schema is None:
-            # the target is a class label: always categorical, whatever its values look like
-            schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}})
+        schema = self._declared_schema(frame)
         dp = check_dp(getattr(self, "dp", None))
         if dp is None:
+            if self.target_column_ is not None and schema is None:
+                # the target is a class label: always categorical, whatever its values look like
+                schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}})
             self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max), schema).fit(frame)
             self.schema_ = self.transformer_.schema_
             self._fit_encoded(self._encode_training_data(frame, rng), rng)
@@ -199,28 +199,43 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
         return self
 
+    def _private_schema(self, frame: pd.DataFrame, schema: Any) -> TableSchema:
+        """The schema of a DP fit: the declared one, else kinds from the pandas dtypes alone
+        (never from the values); domains are public only where declared ``public=True``."""
+        if schema is None:
+            target = [self.target_column_] if self.target_column_ is not None else []
+            return dtype_schema(frame, categorical=target)
+        schema.check_frame(frame)
+        return TableSchema([schema[c] for c in frame.columns])
+
     def _fit_private(self, frame: pd.DataFrame, schema: Any, dp: Any, rng: np.random.RandomState) -> dict[str, Any]:
         """Differentially private fit: private representation statistics, then DP-SGD.
 
-        Only column kinds are taken from an inferred schema; domains count as public only
-        where the schema says ``public=True`` (and for the class labels given as ``y``).
+        Every row is kept: values outside the released domain are mapped into it, so the
+        rows trained on and the step count depend on the public row count only.
         """
         from ..privacy.plan import plan_private_fit
 
-        if schema is None:
-            schema = infer_schema(frame)
-        elif not isinstance(schema, TableSchema):
-            schema = TableSchema.from_dict(schema)
-        schema.check_frame(frame)
-        schema = TableSchema([schema[c] for c in frame.columns])
-        public = {self.target_column_} if self.target_column_ is not None else set()
-        plan = plan_private_fit(frame, schema, dp, rng, public_columns=public)
-        if plan.dropped_rows:
+        schema = self._private_schema(frame, schema)
+        public, labels = set(), {}
+        if self.target_column_ is not None:  # the label set given as y is public (its counts are not)
+            public = {self.target_column_}
+            spec = schema[self.target_column_]
+            labels = {spec.name: spec.categories or sorted_categories(frame[spec.name].dropna().unique())}
+        plan = plan_private_fit(frame, schema, dp, public_columns=public, public_categories=labels)
+        if plan.replaced_columns:
             warnings.warn(
-                f"{plan.dropped_rows} training row(s) hold values outside the privately released domain "
-                "(rare categories, or missing values in a column released as complete) and were not used",
+                f"column(s) {plan.replaced_columns} hold values outside the privately released domain (categories "
+                "too rare to release at this budget, or missing values in a column released as complete); those "
+                "values were replaced by draws from the released distribution. Declare the domain public in the "
+                "schema to keep it. (This message depends on the private rows: it is for the data holder, "
+                "outside the guarantee.)",
                 stacklevel=3,
             )
+        if self.target_column_ is not None:
+            released = plan.domain.schema[self.target_column_].categories
+            counts = plan.domain.slot_counts(self.target_column_)[: len(released)]
+            self.noisy_class_counts_ = {label: float(c) for label, c in zip(released, counts, strict=True)}
         seed = rng.randint(np.iinfo(np.int32).max)
         self.transformer_ = self._make_transformer(seed, plan.domain.schema).fit_released(plan.frame, plan.domain)
         self.schema_ = self.transformer_.schema_
@@ -259,10 +274,19 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
             self.target_kind_ = "series" if isinstance(y, pd.Series) else "ndarray"
             self.target_name_ = y.name if isinstance(y, pd.Series) else None
             frame[name] = y_series.to_numpy()
-            schema = getattr(self, "schema", None)
-            if schema is not None and name not in (schema.names if isinstance(schema, TableSchema) else []):
-                raise DataValidationError("a schema given with y must declare the target column too")
         return frame
+
+    def _declared_schema(self, frame: pd.DataFrame) -> TableSchema | None:
+        """The ``schema`` parameter as a :class:`TableSchema`, with the class column of ``y``
+        added as categorical (its label set comes from ``y``) when the schema leaves it out."""
+        schema = getattr(self, "schema", None)
+        if schema is None:
+            return None
+        schema = schema if isinstance(schema, TableSchema) else TableSchema.from_dict(schema)
+        if self.target_column_ is not None and self.target_column_ not in schema:
+            target = ColumnSpec(self.target_column_, "categorical", str(frame[self.target_column_].dtype))
+            schema = TableSchema([*schema.columns, target])
+        return schema
 
     # ------------------------------------------------------------------ sample
     def sample(

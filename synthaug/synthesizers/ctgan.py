@@ -193,7 +193,6 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
                 ),
                 batch_size=self.batch_size,
                 epochs=self.epochs * self.discriminator_steps,
-                generator=generator,
             )
             self.history_ = train_private_gan(
                 self.synthesis_net_,

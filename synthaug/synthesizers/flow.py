@@ -136,7 +136,6 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
                 lambda params: make_adam(params, lr=self.learning_rate, weight_decay=self.weight_decay),
                 batch_size=self.batch_size,
                 epochs=self.epochs,
-                generator=generator,
             )
         self.history_ = train_conditional_flow(
             self.flow_net_,

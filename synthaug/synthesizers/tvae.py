@@ -155,7 +155,6 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
                 lambda params: make_adam(params, lr=self.learning_rate, weight_decay=self.l2scale),
                 batch_size=self.batch_size,
                 epochs=self.epochs,
-                generator=generator,
             )
         self.history_ = train_conditional_vae(
             self.encoder_net_,

@@ -133,11 +133,12 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         else:
             schema = TableSchema([ColumnSpec(_LABEL, "categorical", dtype="int64", categories=categories, public=True)])
             frame = pd.DataFrame({_LABEL: codes})
-        plan = plan_private_fit(frame, schema, dp, rng, public_columns={_LABEL}, public_categories={_LABEL: categories})
+        plan = plan_private_fit(frame, schema, dp, public_columns={_LABEL}, public_categories={_LABEL: categories})
         if self.n_classes_ == 1:
             self.class_weights_ = np.ones(1)
         else:
             counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
+            self.noisy_class_counts_ = {label.item() if hasattr(label, "item") else label: float(c) for label, c in zip(self.classes_, counts, strict=True)}
             total = counts.sum()
             self.class_weights_ = counts / total if total > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
         trainer = plan.trainer(
@@ -145,7 +146,6 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
             lambda params: make_adam(params, lr=self._private_learning_rate(), betas=self._private_betas()),
             batch_size=self.batch_size,
             epochs=self.epochs,
-            generator=generator,
         )
         self.history_ = public_history(self._train(images, labels, generator, trainer))
         trainer.close()
