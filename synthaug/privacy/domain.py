@@ -240,6 +240,7 @@ def release_domain(
             class labels given as ``y``); ``public_categories`` gives their categories.
     """
     public_columns = set(public_columns or ())
+    source = rng
     public_categories = dict(public_categories or {})
     n = len(frame)
     discrete = [s for s in schema if s.is_discrete]
@@ -263,7 +264,9 @@ def release_domain(
     summaries: dict[str, NumericSummary] = {}
     releases: list[dict[str, Any]] = []
 
+    columns = {name: i for i, name in enumerate(schema.names)}
     for spec in discrete:
+        rng = source.stream(columns[spec.name])
         column = frame[spec.name]
         missing = column.isna().to_numpy()
         public = _has_public_categories(spec, public_columns)
@@ -314,6 +317,7 @@ def release_domain(
         if bounds is not None:
             ranges[spec.name] = bounds
             continue
+        rng = source.stream(columns[spec.name])
         x = to_float(frame[spec.name], spec)
         present = x[~np.isnan(x)]
         noisy = _noisy(np.bincount(_log_bin(present), minlength=_n_log_bins()), std1, rng)
@@ -330,6 +334,7 @@ def release_domain(
         low, high = ranges[spec.name]
         private_range = spec.name in {s.name for s in need_range}
         std, presence = (std2, presence2) if private_range else (std1, presence1)
+        rng = source.stream(len(columns) + columns[spec.name])
         x = to_float(frame[spec.name], spec)
         missing = np.isnan(x)
         n_bins = int(np.clip(n / max(4.0 * std, 1.0), 4, 64))

@@ -64,6 +64,11 @@ class NoiseSource(ABC):
         z = self._standard_normal(4 * count).reshape(4, count).sum(axis=0) * 0.5
         return (loc + scale * z).reshape(shape)
 
+    def stream(self, key: int) -> NoiseSource:
+        """An independent source for one part of a release (e.g. one column), so the draws of
+        one part never shift those of another (the secure source is independent already)."""
+        return self
+
     def normal_like(self, reference: torch.Tensor, std: float) -> torch.Tensor:
         """Noise of std ``std`` shaped, typed and placed like ``reference``."""
         noise = self.normal(0.0, std, tuple(reference.shape))
@@ -95,8 +100,12 @@ class InsecureSeededNoise(NoiseSource):
 
     secure = False
 
-    def __init__(self, seed: int) -> None:
-        self._rng = np.random.default_rng(seed)
+    def __init__(self, seed: int | np.random.SeedSequence) -> None:
+        self._seed = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self._rng = np.random.default_rng(self._seed)
+
+    def stream(self, key: int) -> NoiseSource:
+        return InsecureSeededNoise(np.random.SeedSequence(self._seed.entropy, spawn_key=(*self._seed.spawn_key, key)))
 
     def _uniform_bits(self, size: int) -> np.ndarray:
         return self._rng.integers(0, np.iinfo(np.uint64).max, size=size, dtype=np.uint64, endpoint=True)
