@@ -46,6 +46,8 @@ def suite(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
          + (["--datasets", "creditcard", "--models", "tvae"] if quick else [])),
         ("dp", ["bench_dp.py", "--epochs", "1" if quick else "20", *seed]
          + (["--epsilons", "3", "inf", "--models", "flow"] if quick else ["--membership"])),
+        ("dp_audit", ["bench_dp_audit.py", "--fits", "6" if quick else "100", *seed]
+         + (["--epochs", "1", "--models", "flow"] if quick else [])),
         ("scale", ["bench_scale.py", "--rows", "20000" if quick else "1000000", "--models", "tvae", *seed]),
         ("evaluation", ["bench_evaluation.py", "--rows", "1000" if quick else "10000", "--columns", "30", *seed]),
         ("images", ["bench_images.py", *seed] + (["--quick", "--epsilons", "inf", "10", "--oversampler-models", "flow"]
@@ -138,6 +140,12 @@ def headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
     for m in dp.get("membership", []):
         eps = "no DP" if m["epsilon_target"] is None else f"epsilon {m['epsilon_target']:g}"
         rows.append([f"membership attack AUC, {m['model']}, {eps}", f"{m['auc']:.3f}", "0.5 = chance", "–"])
+    audit = (runs.get("dp_audit") or {}).get("result") or {}
+    for r in audit.get("results", []):
+        rows.append([f"DP audit, {r['model']} at epsilon {r['claimed_epsilon']:g}: empirical epsilon lower bound "
+                     "(exact fields, canary score)", f"{r['eps_lb_exact_fields']:.3f}, {r['eps_lb_canary']:.3f}",
+                     f"claimed {r['claimed_replace_one']:g} (replace-one)",
+                     f"{r['fits_each']} + {r['fits_each']} fits"])  # fmt: skip
     scale = (runs.get("scale") or {}).get("result") or {}
     for name, r in (scale.get("results") or {}).get("models", {}).items():
         rows.append([f"scale: {name} samples {r['sample_rows']:,} rows (Parquet)", f"{r['sample_seconds']:.1f} s, "

@@ -81,7 +81,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
         Path(tmp).write_text(schema.to_json(indent=2) + "\n", encoding="utf-8")
     print(f"wrote a draft schema of {len(schema)} columns to {output}")
     print(
-        "this draft was read from the data: review every kind, and set \"public\": true only where the categories or "
+        'this draft was read from the data: review every kind, and set "public": true only where the categories or '
         "bounds are public knowledge. What you declare public from it is your decision and outside any DP guarantee; "
         "undeclared domains are released with noise under --epsilon."
     )

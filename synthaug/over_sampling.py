@@ -17,7 +17,6 @@ from sklearn.utils.validation import validate_data
 from .exceptions import DataValidationError, PrivacyError
 from .privacy.config import check_dp
 
-
 OVERSAMPLED_REAL_ROWS = (
     "the returned set starts with every real row of X and y, unchanged: it is not differentially private and must "
     "be handled like the private data; only the model and the appended synthetic rows are covered"

@@ -138,7 +138,8 @@ class PrivateDomain:
             dtype = column.dtype
             if isinstance(dtype, pd.CategoricalDtype) and set(draws) <= set(dtype.categories):
                 return series.astype(dtype)
-            return series if isinstance(dtype, pd.CategoricalDtype) or dtype == object else series.astype(dtype)
+            keep_object = isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
+            return series if keep_object else series.astype(dtype)
         draws = self.numeric[spec.name].quantiles(source.uniform(len(rows)))
         if spec.kind == "datetime":
             values = to_float(column, spec)

@@ -2,8 +2,9 @@
 
 :class:`PrivateTraining` wraps the modules that read real rows with Opacus's
 ``PrivacyEngine.make_private`` (hooks on the original modules, flat clipping over all of
-their parameters together), draws every batch by Poisson sampling, and calibrates the noise for exactly the steps the loop will take,
-composed with whatever the preprocessing already spent.
+their parameters together), draws every batch by Poisson sampling, and calibrates the
+noise for exactly the steps the loop will take, composed with whatever the preprocessing
+already spent.
 
 Clipping uses Opacus's ghost clipping (``grad_sample_mode="ghost"``): each row's gradient
 norm is computed from the layer inputs and output gradients without materialising
