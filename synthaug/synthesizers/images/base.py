@@ -138,8 +138,8 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
             self.class_weights_ = np.ones(1)
         else:
             counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
-            labels = [label.item() if hasattr(label, "item") else label for label in self.classes_]
-            self.noisy_class_counts_ = {label: float(c) for label, c in zip(labels, counts, strict=True)}
+            names = [label.item() if hasattr(label, "item") else label for label in self.classes_]
+            self.noisy_class_counts_ = {name: float(c) for name, c in zip(names, counts, strict=True)}
             total = counts.sum()
             self.class_weights_ = counts / total if total > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
         trainer = plan.trainer(
