@@ -42,3 +42,14 @@ class ImageFileError(DataFileError):
 
 class PrivacyError(SynthaugError, ValueError):
     """A request would break or misstate a differential-privacy guarantee, so it is refused."""
+
+
+class ParameterError(SynthaugError, ValueError):
+    """An estimator parameter has the wrong type or an out-of-range value (the message names it)."""
+
+
+class MetricNotApplicable(SynthaugError):
+    """A metric cannot be computed for these inputs (no target, no holdout, too few rows of a class, ...).
+
+    It is the only error an evaluation records as "skipped"; anything else propagates.
+    """
