@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from synthaug.evaluation import MetricResult, column_shapes, pairwise_trends, train_synthetic_test_real
+from synthaug.exceptions import MetricNotApplicable
 from synthaug.schema import infer_schema
 
 
@@ -274,9 +275,9 @@ def test_tstr_regression_and_multiclass():
 
 def test_tstr_needs_a_holdout_and_a_target(task):
     train, holdout = task
-    with pytest.raises(ValueError, match="train_synthetic_test_real needs a real_holdout"):
+    with pytest.raises(MetricNotApplicable, match="train_synthetic_test_real needs a real_holdout"):
         train_synthetic_test_real(train, train, target="label")
-    with pytest.raises(ValueError, match="train_synthetic_test_real needs a target"):
+    with pytest.raises(MetricNotApplicable, match="train_synthetic_test_real needs a target"):
         train_synthetic_test_real(train, train, real_holdout=holdout)
 
 
@@ -294,5 +295,5 @@ def test_tstr_refuses_a_single_class_synthetic_target(task):
     train, holdout = task
     synthetic = train.copy()
     synthetic["label"] = "no"
-    with pytest.raises(ValueError, match=r"synthetic target 'label' has only one class \('no'\).*no TSTR score"):
+    with pytest.raises(MetricNotApplicable, match=r"synthetic target 'label' has only one class \('no'\).*no TSTR score"):
         train_synthetic_test_real(train, synthetic, real_holdout=holdout, target="label")

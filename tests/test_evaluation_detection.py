@@ -21,6 +21,7 @@ from synthaug.evaluation import (
     pairwise_trends,
     train_synthetic_test_real,
 )
+from synthaug.exceptions import MetricNotApplicable
 from synthaug.schema import infer_schema
 
 
@@ -138,9 +139,9 @@ def test_augmentation_gain():
 
 def test_augmentation_gain_errors():
     train, holdout = make_task(200, 0), make_task(100, 1)
-    with pytest.raises(ValueError, match="needs a real_holdout"):
+    with pytest.raises(MetricNotApplicable, match="needs a real_holdout"):
         augmentation_gain(train, train, target="label")
-    with pytest.raises(ValueError, match="needs a discrete target; 'x1' is continuous"):
+    with pytest.raises(MetricNotApplicable, match="needs a discrete target; 'x1' is continuous"):
         augmentation_gain(train, train, real_holdout=holdout, target="x1")
     with pytest.raises(ValueError, match="'nope' is not a column of real_train"):
         augmentation_gain(train, train, real_holdout=holdout, target="nope")

@@ -56,7 +56,7 @@ def test_without_holdout_metrics_are_skipped_with_reasons(data):
     assert "membership_inference_distance" not in names
     assert "needs a real_holdout" in report.skipped["membership_inference_distance"]
     assert "real_holdout" in report.skipped["train_synthetic_test_real"]
-    assert report.skipped["attribute_inference"] == "no sensitive column given"
+    assert report.skipped["attribute_inference"] == "needs a sensitive column (none given)"
     assert report["exact_copy_rate"].value == 1.0
     assert report["column_shapes"].details["reference"] is None
     frame = report.to_frame()

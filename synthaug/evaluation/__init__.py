@@ -1,19 +1,19 @@
 """Evaluation of synthetic data: fidelity, utility and leakage metrics, and the audit report.
 
-Every metric is a function ``(real_train, synthetic, *, real_holdout=None, target=None,
-schema=None, random_state=None)`` returning a :class:`MetricResult`; where a real-vs-real
-reference exists (holdout rows compared with the training rows) it is in
-``details["reference"]``. :func:`evaluate` runs the default suite and returns an
-:class:`AuditReport` (imported lazily: it needs matplotlib only to draw). Image metrics
-(:func:`evaluate_images`, :func:`frechet_distance`, ...) take image arrays and labels instead
-of tables; they load torch on first use.
+Every metric is declared once in the registry (:mod:`synthaug.evaluation.registry`: name,
+section, direction, needs, caption) and called as ``(real_train, synthetic, *, real_holdout=None,
+target=None, sensitive=None, schema=None, random_state=None, <options>)``, returning a
+:class:`MetricResult`; where a real-vs-real reference exists (holdout rows compared with the
+training rows) it is in ``details["reference"]``. A metric that the inputs do not allow raises
+:class:`~synthaug.exceptions.MetricNotApplicable`. :func:`evaluate` runs the table metrics and
+returns an :class:`AuditReport` (imported lazily: it needs matplotlib only to draw). Image
+metrics (:func:`evaluate_images`, :func:`frechet_distance`, ...) take image arrays and labels
+instead of tables; they load torch when they first need image features.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
+from ._lazy import lazy_attributes
 from .detection import coverage, detection_auc
 from .fidelity import column_shapes, ks_complement, pairwise_trends, total_variation_complement
 from .privacy import (
@@ -37,11 +37,11 @@ _LAZY = {
     # images: torch loads on first use
     "ImageFeatureExtractor": "synthaug.evaluation.images",
     "fit_feature_extractor": "synthaug.evaluation.images",
-    "frechet_distance": "synthaug.evaluation.images",
-    "kernel_distance": "synthaug.evaluation.images",
-    "classification_accuracy_score": "synthaug.evaluation.images",
-    "image_nearest_neighbour_leakage": "synthaug.evaluation.images",
-    "image_exact_copy_rate": "synthaug.evaluation.images",
+    "frechet_distance": "synthaug.evaluation.image_metrics",
+    "kernel_distance": "synthaug.evaluation.image_metrics",
+    "classification_accuracy_score": "synthaug.evaluation.image_metrics",
+    "image_nearest_neighbour_leakage": "synthaug.evaluation.image_metrics",
+    "image_exact_copy_rate": "synthaug.evaluation.image_metrics",
     "evaluate_images": "synthaug.evaluation.images",
     "sample_grid_png": "synthaug.evaluation.plots",
 }
@@ -81,9 +81,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'synthaug.evaluation' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, globals(), _LAZY)

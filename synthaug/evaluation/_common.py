@@ -9,45 +9,55 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.utils import check_random_state
 
+from ..exceptions import DataValidationError, MetricNotApplicable, SchemaError
 from ..schema import TableSchema, infer_schema
 
 ROC_GRID = np.linspace(0.0, 1.0, 101)
 
 
 def check_tables(name: str, real_train: pd.DataFrame, **tables: pd.DataFrame | None) -> None:
-    """Raise a ValueError naming the metric and the table when a table is empty or lacks real columns."""
+    """Raise a DataValidationError naming the metric and the table when a table is empty or lacks real columns."""
     if not isinstance(real_train, pd.DataFrame) or len(real_train) == 0:
-        raise ValueError(f"{name} needs a non-empty real_train DataFrame")
+        raise DataValidationError(f"{name} needs a non-empty real_train DataFrame")
     for label, table in tables.items():
         if table is None:
             continue
         if not isinstance(table, pd.DataFrame) or len(table) == 0:
-            raise ValueError(f"{name} needs a non-empty {label} DataFrame")
-        missing = [c for c in real_train.columns if c not in table.columns]
-        if missing:
-            raise ValueError(f"{label} table lacks column(s) {missing}")
+            raise DataValidationError(f"{name} needs a non-empty {label} DataFrame")
+        check_columns(real_train, table, label)
 
 
-def need_holdout(name: str, real_holdout: pd.DataFrame | None, why: str) -> pd.DataFrame:
-    if real_holdout is None:
-        raise ValueError(f"{name} needs a real_holdout (real rows kept out of training): {why}")
-    return real_holdout
+def check_columns(real_train: pd.DataFrame, table: pd.DataFrame, label: str) -> None:
+    """DataValidationError when ``table`` lacks a column of ``real_train``."""
+    missing = [c for c in real_train.columns if c not in table.columns]
+    if missing:
+        raise DataValidationError(f"{label} table lacks column(s) {missing}")
 
 
 def table_schema(real_train: pd.DataFrame, schema: TableSchema | None) -> TableSchema:
     schema = schema if schema is not None else infer_schema(real_train)
     missing = [c for c in schema.names if c not in real_train.columns]
     if missing:
-        raise ValueError(f"real_train lacks schema column(s) {missing}")
+        raise SchemaError(f"real_train lacks schema column(s) {missing}")
     return schema
 
 
 def check_column(name: str, column: str | None, what: str, real_train: pd.DataFrame) -> str:
+    """``column`` when it names a column of ``real_train``; MetricNotApplicable when None."""
     if column is None:
-        raise ValueError(f"{name} needs a {what}: the name of a column")
+        raise MetricNotApplicable(f"{name} needs a {what}: the name of a column")
     if column not in real_train.columns:
-        raise ValueError(f"{what} {column!r} is not a column of real_train (columns: {list(real_train.columns)})")
+        raise DataValidationError(f"{what} {column!r} is not a column of real_train (columns: {list(real_train.columns)})")
     return column
+
+
+NO_REFERENCE = "no real_holdout given: no real-vs-real reference"
+
+
+def set_reference(details: dict[str, Any], reference: Any, note: str) -> None:
+    """``details["reference"]`` with its ``note``; a None reference (no holdout) gets the no-reference note."""
+    details["reference"] = reference
+    details["reference_note"] = NO_REFERENCE if reference is None else note
 
 
 def seeds(random_state: Any, n: int) -> list[int]:
@@ -78,3 +88,7 @@ def histograms(bins: int = 40, **samples: np.ndarray) -> dict[str, Any]:
     pooled = np.concatenate([s for s in samples.values()])
     edges = np.histogram_bin_edges(pooled, bins=bins)
     return {"edges": edges.tolist(), **{k: np.histogram(v, bins=edges)[0].tolist() for k, v in samples.items()}}
+
+
+def no_reference(details: dict[str, Any]) -> None:
+    set_reference(details, None, "")

@@ -18,9 +18,11 @@ from sklearn.metrics import pairwise_distances_chunked, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
-from ..schema import TableSchema
-from ._common import check_tables, seeds, table_schema
+from ..exceptions import MetricNotApplicable, ParameterError
+from ._common import check_tables, no_reference, seeds, set_reference, table_schema
 from .encoding import MixedEncoder, row_hashes, subsample
+from .inputs import TableInputs
+from .registry import metric
 from .result import MetricResult
 
 
@@ -43,23 +45,22 @@ def _detect(
     else:
         splits = min(n_splits, int(counts.min()))
         if splits < 2:
-            raise ValueError("detection_auc: too few distinct rows on one side to cross-validate a classifier")
+            raise MetricNotApplicable("detection_auc: too few distinct rows on one side to cross-validate a classifier")
         folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed)
         scores[rest] = cross_val_predict(clone(estimator), X[rest], y[rest], cv=folds, method="predict_proba")[:, 1]
     return float(roc_auc_score(y, scores))
 
 
+@metric(
+    name="detection_auc",
+    section="fidelity",
+    direction="lower",
+    inputs=TableInputs,
+    headline=True,
+    caption="Cross-validated ROC AUC of a classifier telling real from synthetic rows. 0.5: indistinguishable.",
+)
 def detection_auc(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int = 2500,
-    n_splits: int = 3,
-    estimator: BaseEstimator | None = None,
+    inputs: TableInputs, *, max_rows: int = 2500, n_splits: int = 3, estimator: BaseEstimator | None = None
 ) -> MetricResult:
     """Cross-validated ROC AUC of a classifier telling real rows from synthetic rows.
 
@@ -70,20 +71,21 @@ def detection_auc(
     (a copy of the real table scores 0.5, not below); the other rows are cross-validated.
     0.5 means indistinguishable (lower is better; values below 0.5 are noise). Default
     classifier: ``HistGradientBoostingClassifier``. Reference: the same test of holdout rows
-    against training rows. ``target`` is ignored.
+    against training rows.
     """
+    real_train, synthetic, real_holdout = inputs.real_train, inputs.synthetic, inputs.real_holdout
     check_tables("detection_auc", real_train, synthetic=synthetic, real_holdout=real_holdout)
     if max_rows < 2 * n_splits or n_splits < 2:
-        raise ValueError(f"detection_auc needs n_splits >= 2 and max_rows >= 2 * n_splits, got {n_splits}, {max_rows}")
-    schema = table_schema(real_train, schema)
+        raise ParameterError(f"detection_auc needs n_splits >= 2 and max_rows >= 2 * n_splits, got {n_splits}, {max_rows}")
+    schema = table_schema(real_train, inputs.schema)
     others = [synthetic] + ([real_holdout] if real_holdout is not None else [])
     encoder = MixedEncoder(schema).fit(real_train, *others)
-    seed_syn, seed_ref = seeds(random_state, 2)
+    seed_syn, seed_ref = seeds(inputs.random_state, 2)
     if estimator is None:
         estimator = HistGradientBoostingClassifier(max_iter=100, random_state=seed_syn)
     n = min(max_rows, len(real_train), len(synthetic))
     if n < n_splits:
-        raise ValueError(f"detection_auc needs at least {n_splits} rows in each table")
+        raise MetricNotApplicable(f"detection_auc needs at least {n_splits} rows in each table")
     auc = _detect(encoder, real_train, synthetic, n, estimator, n_splits, seed_syn)
     details: dict[str, Any] = {
         "n_rows_each_side": n,
@@ -91,13 +93,11 @@ def detection_auc(
         "estimator": repr(estimator),
         "note": "0.5: the classifier cannot tell synthetic rows from real ones; 1: it always can",
     }
+    reference = None
     if real_holdout is not None and len(real_holdout) >= n_splits:
         n_ref = min(max_rows, len(real_train), len(real_holdout))
-        details["reference"] = _detect(encoder, real_train, real_holdout, n_ref, estimator, n_splits, seed_ref)
-        details["reference_note"] = "the same test of holdout rows against training rows"
-    else:
-        details["reference"] = None
-        details["reference_note"] = "no real_holdout given: no real-vs-real reference"
+        reference = _detect(encoder, real_train, real_holdout, n_ref, estimator, n_splits, seed_ref)
+    set_reference(details, reference, "the same test of holdout rows against training rows")
     return MetricResult("detection_auc", auc, "lower", details)
 
 
@@ -124,17 +124,15 @@ def _prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:
     }
 
 
-def coverage(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    k: int = 5,
-    max_rows: int = 3000,
-) -> MetricResult:
+@metric(
+    name="coverage",
+    section="fidelity",
+    direction="higher",
+    inputs=TableInputs,
+    caption="Share of real rows whose k-NN neighbourhood holds a synthetic row (PRDC); details also give precision, "
+    "recall and density.",
+)
+def coverage(inputs: TableInputs, *, k: int = 5, max_rows: int = 3000) -> MetricResult:
     """k-NN precision, recall, density and coverage (PRDC, Naeem et al. 2020) in the mixed-type encoding.
 
     Each real row gets a ball reaching its ``k``-th nearest real neighbour. Precision: share of
@@ -144,17 +142,18 @@ def coverage(
     At most ``max_rows`` rows per table are used; with a holdout the synthetic sample is cut to
     the holdout's size so that the reference (holdout vs train) is computed on equal terms.
     """
+    real_train, synthetic, real_holdout = inputs.real_train, inputs.synthetic, inputs.real_holdout
     check_tables("coverage", real_train, synthetic=synthetic, real_holdout=real_holdout)
-    schema = table_schema(real_train, schema)
+    schema = table_schema(real_train, inputs.schema)
     if k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+        raise ParameterError(f"k must be a positive integer, got {k!r}")
     m = min(max_rows, len(synthetic)) if real_holdout is None else min(max_rows, len(synthetic), len(real_holdout))
     n = min(max_rows, len(real_train))
     if min(n, m) <= k:
-        raise ValueError(f"coverage with k={k} needs more than {k} rows in each table")
+        raise MetricNotApplicable(f"coverage with k={k} needs more than {k} rows in each table")
     others = [synthetic] + ([real_holdout] if real_holdout is not None else [])
     encoder = MixedEncoder(schema).fit(real_train, *others)
-    seed_real, seed_syn = seeds(random_state, 2)
+    seed_real, seed_syn = seeds(inputs.random_state, 2)
     real = encoder.transform(subsample(real_train, n, seed_real))
     scores = _prdc(real, encoder.transform(subsample(synthetic, m, seed_syn)), k)
     details: dict[str, Any] = {**scores, "k": k, "n_real": n, "n_synthetic": m}
@@ -164,6 +163,5 @@ def coverage(
         details["reference_prdc"] = ref
         details["reference_note"] = "the same scores for holdout rows in place of synthetic ones"
     else:
-        details["reference"] = None
-        details["reference_note"] = "no real_holdout given: no real-vs-real reference"
+        no_reference(details)
     return MetricResult("coverage", scores["coverage"], "higher", details)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from ..exceptions import DataValidationError, MetricNotApplicable, ParameterError
 from ..schema import TableSchema
 from ..transform.columns import to_float
 from .utility import category_labels
@@ -48,9 +49,9 @@ class MixedEncoder:
     def fit(self, reference: pd.DataFrame, *categories_from: pd.DataFrame) -> MixedEncoder:
         p = len(self.schema)
         if p == 0:
-            raise ValueError("cannot encode a table without columns")
+            raise DataValidationError("cannot encode a table without columns")
         if len(reference) == 0:
-            raise ValueError("cannot fit the mixed-type encoder on an empty table")
+            raise DataValidationError("cannot fit the mixed-type encoder on an empty table")
         self.numeric_: dict[str, tuple[float, float, bool]] = {}
         self.categories_: dict[str, pd.Index] = {}
         tables = (reference, *categories_from)
@@ -62,7 +63,7 @@ class MixedEncoder:
                 values = to_float(reference[spec.name], spec)
                 present = values[~np.isnan(values)]
                 if present.size == 0:
-                    raise ValueError(f"column {spec.name!r} is entirely missing in the real table")
+                    raise MetricNotApplicable(f"column {spec.name!r} is entirely missing in the real table: no distance to it")
                 span = float(present.max() - present.min())
                 nullable = any(bool(np.isnan(to_float(t[spec.name], spec)).any()) for t in tables)
                 self.numeric_[spec.name] = (span if span > 0 else 1.0, float(np.median(present)), nullable)
@@ -105,6 +106,6 @@ def subsample(frame: pd.DataFrame, max_rows: int | None, random_state: Any) -> p
     if max_rows is None or len(frame) <= max_rows:
         return frame
     if max_rows < 1:
-        raise ValueError(f"max_rows must be a positive integer or None, got {max_rows!r}")
+        raise ParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}")
     rows = np.sort(check_random_state(random_state).choice(len(frame), size=max_rows, replace=False))
     return frame.iloc[rows]

@@ -1,9 +1,8 @@
 """Fidelity metrics: how closely a synthetic table follows the real one.
 
-Each metric is a function ``(real_train, synthetic, *, real_holdout=None, target=None,
-schema=None, random_state=None)`` returning a :class:`~synthaug.evaluation.result.MetricResult`;
-keywords a metric does not need are accepted and ignored, so that every metric can be
-called the same way.
+Each metric is registered (:mod:`synthaug.evaluation.registry`) and called as
+``(real_train, synthetic, *, real_holdout=None, target=None, sensitive=None, schema=None,
+random_state=None, <options>)``; inputs a metric does not need are accepted and ignored.
 """
 
 from __future__ import annotations
@@ -16,21 +15,28 @@ import pandas as pd
 from scipy.stats import ks_2samp
 from sklearn.utils import check_random_state
 
+from ..exceptions import DataValidationError, MetricNotApplicable, ParameterError
 from ..schema import ColumnSpec, TableSchema, infer_schema
 from ..transform.columns import to_float
+from ._common import check_columns, set_reference
+from .inputs import TableInputs
+from .registry import metric
 from .result import MetricResult
 
 _MISSING = "<missing>"
+_REFERENCE_NOTE = "the same score of the holdout rows against real_train"
 
 
 def _schema(real: pd.DataFrame, schema: TableSchema | None) -> TableSchema:
     return schema if schema is not None else infer_schema(real)
 
 
-def _check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, label: str = "synthetic") -> None:
-    missing = [c for c in real.columns if c not in synthetic.columns]
-    if missing:
-        raise ValueError(f"{label} table lacks column(s) {missing}")
+def _check_inputs(inputs: TableInputs) -> TableSchema:
+    """The schema, after checking that the synthetic and holdout tables hold every real column."""
+    check_columns(inputs.real_train, inputs.synthetic, "synthetic")
+    if inputs.real_holdout is not None:
+        check_columns(inputs.real_train, inputs.real_holdout, "real_holdout")
+    return _schema(inputs.real_train, inputs.schema)
 
 
 def total_variation_complement(real: pd.Series, synthetic: pd.Series) -> float:
@@ -49,29 +55,30 @@ def ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:
     return float(1.0 - ks_2samp(real, synthetic).statistic)
 
 
-def column_shapes(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-) -> MetricResult:
+@metric(
+    name="column_shapes",
+    section="fidelity",
+    direction="higher",
+    inputs=TableInputs,
+    headline=True,
+    caption="Mean per-column similarity of the marginals (1 - KS statistic for numbers, 1 - total variation "
+    "for categories). 1 is identical; compare with the reference, what an independent real sample reaches.",
+)
+def column_shapes(inputs: TableInputs) -> MetricResult:
     """Mean per-column similarity of marginals: KS complement (numeric, datetime), TV complement (discrete).
 
     ``details["per_column"]`` holds each column's score. With ``real_holdout``,
     ``details["reference"]`` is the same score of the holdout against ``real_train`` (what an
-    independent real sample of that size reaches). ``target`` and ``random_state`` are
-    accepted for a uniform metric signature and ignored.
+    independent real sample of that size reaches).
     """
-    _check_columns(real_train, synthetic)
-    if real_holdout is not None:
-        _check_columns(real_train, real_holdout, "real_holdout")
-    schema = _schema(real_train, schema)
-    scores = _column_scores(real_train, synthetic, schema)
+    schema = _check_inputs(inputs)
+    real_train, real_holdout = inputs.real_train, inputs.real_holdout
+    scores = _column_scores(real_train, inputs.synthetic, schema)
     details: dict[str, Any] = {"per_column": scores}
-    _add_reference(details, real_holdout, lambda: float(np.mean(list(_column_scores(real_train, real_holdout, schema).values()))))
+    reference = None
+    if real_holdout is not None:
+        reference = float(np.mean(list(_column_scores(real_train, real_holdout, schema).values())))
+    set_reference(details, reference, _REFERENCE_NOTE)
     return MetricResult("column_shapes", float(np.mean(list(scores.values()))), "higher", details)
 
 
@@ -84,16 +91,6 @@ def _column_scores(real_train: pd.DataFrame, other: pd.DataFrame, schema: TableS
         else:
             scores[spec.name] = ks_complement(to_float(real, spec), to_float(synth, spec))
     return scores
-
-
-def _add_reference(details: dict[str, Any], real_holdout: pd.DataFrame | None, compute: Any) -> None:
-    """Put the holdout-vs-train score in ``details["reference"]`` (None, with a note, without a holdout)."""
-    if real_holdout is None:
-        details["reference"] = None
-        details["reference_note"] = "no real_holdout given: no real-vs-real reference"
-    else:
-        details["reference"] = compute()
-        details["reference_note"] = "the same score of the holdout rows against real_train"
 
 
 # --------------------------------------------------------------------------- pairwise trends
@@ -151,17 +148,107 @@ def _is_numeric(spec: ColumnSpec) -> bool:
     return not spec.is_discrete
 
 
-def pairwise_trends(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_pairs: int | None = None,
-    bins: int = 10,
-) -> MetricResult:
+class _PairScorer:
+    """Float views and (lazily) shared codes of the columns of two tables; scores one pair at a time."""
+
+    def __init__(self, real: pd.DataFrame, other: pd.DataFrame, specs: list[ColumnSpec], used: list[int], bins: int) -> None:
+        self.real, self.other, self.specs, self.bins = real, other, specs, bins
+        self.floats = {
+            i: (to_float(real[specs[i].name], specs[i]), to_float(other[specs[i].name], specs[i]))
+            for i in used
+            if _is_numeric(specs[i])
+        }
+        self._codes: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+
+    def codes(self, i: int) -> tuple[np.ndarray, np.ndarray, int]:
+        if i not in self._codes:
+            spec = self.specs[i]
+            if spec.is_discrete:
+                self._codes[i] = _discrete_codes(self.real[spec.name], self.other[spec.name])
+            else:
+                self._codes[i] = _binned_codes(*self.floats[i], self.bins)
+        return self._codes[i]
+
+    def correlations(self, i: int, j: int) -> tuple[float | None, float | None]:
+        """Pearson correlations of a numeric pair in the real and the other table."""
+        return _pearson(self.floats[i][0], self.floats[j][0]), _pearson(self.floats[i][1], self.floats[j][1])
+
+    def contingency(self, i: int, j: int) -> float:
+        return _contingency_similarity(*self.codes(i), *self.codes(j))
+
+
+def _score_pairs(scorer: _PairScorer, pairs: list[tuple[int, int]]) -> dict[str, Any]:
+    """Per-pair scores, numeric correlations and the pairs skipped or with a constant synthetic column."""
+    specs = scorer.specs
+    out: dict[str, Any] = {"per_pair": {}, "correlations": {}, "skipped": [], "synthetic_constant": []}
+    counts = {"correlation": 0, "contingency": 0}
+    for i, j in pairs:
+        key = f"{specs[i].name}|{specs[j].name}"
+        if not (_is_numeric(specs[i]) and _is_numeric(specs[j])):
+            out["per_pair"][key] = scorer.contingency(i, j)
+            counts["contingency"] += 1
+            continue
+        corr_real, corr_syn = scorer.correlations(i, j)
+        if corr_real is None:
+            out["skipped"].append(key)
+            continue
+        if corr_syn is None:
+            out["synthetic_constant"].append(key)
+            corr_syn = 0.0
+        out["per_pair"][key] = 1.0 - abs(corr_real - corr_syn) / 2.0
+        out["correlations"][key] = {"real": corr_real, "synthetic": corr_syn}
+        counts["correlation"] += 1
+    out["counts"] = counts
+    return out
+
+
+def _mean_or_nan(per_pair: dict[str, float]) -> float:
+    return float(np.mean(list(per_pair.values()))) if per_pair else float("nan")
+
+
+def _choose_pairs(n_columns: int, max_pairs: int | None, random_state: Any) -> list[tuple[int, int]]:
+    """Every pair of columns, or a random subset of ``max_pairs`` of them (drawn with ``random_state``)."""
+    pairs = list(combinations(range(n_columns), 2))
+    if max_pairs is not None:
+        if max_pairs < 1:
+            raise ParameterError(f"max_pairs must be a positive integer or None, got {max_pairs!r}")
+        if max_pairs < len(pairs):
+            chosen = check_random_state(random_state).choice(len(pairs), size=max_pairs, replace=False)
+            pairs = [pairs[i] for i in np.sort(chosen)]
+    return pairs
+
+
+def _pair_details(scores: dict[str, Any], n_pairs_total: int, bins: int, max_pairs: int | None) -> dict[str, Any]:
+    skipped = scores["skipped"]
+    details: dict[str, Any] = {
+        "per_pair": scores["per_pair"],
+        "pair_counts": scores["counts"],
+        "n_pairs_total": n_pairs_total,
+        "n_pairs_evaluated": len(scores["per_pair"]),
+        "skipped_constant": skipped,
+        "synthetic_constant": scores["synthetic_constant"],
+        "correlations": scores["correlations"],
+        "bins": bins,
+        "max_pairs": max_pairs,
+    }
+    if skipped:
+        details["note_skipped"] = (
+            f"{len(skipped)} numeric pair(s) skipped: a column is constant in the real table, so its correlation is undefined"
+        )
+    if not scores["per_pair"]:
+        details["note"] = "no pair could be scored (every numeric pair involves a constant column)"
+    return details
+
+
+@metric(
+    name="pairwise_trends",
+    section="fidelity",
+    direction="higher",
+    inputs=TableInputs,
+    headline=True,
+    caption="Mean similarity of the relationships between pairs of columns (correlations, contingency tables).",
+)
+def pairwise_trends(inputs: TableInputs, *, max_pairs: int | None = None, bins: int = 10) -> MetricResult:
     """Mean similarity of the relationships between pairs of columns.
 
     * numeric-numeric pairs (continuous, integer, datetime): correlation similarity
@@ -177,101 +264,25 @@ def pairwise_trends(
 
     ``max_pairs`` evaluates a random subset of that many pairs, drawn reproducibly with
     ``random_state``. With ``real_holdout``, ``details["reference"]`` is the same score of the
-    holdout against ``real_train`` (same pairs). ``target`` is accepted and ignored.
-    ``details`` holds ``per_pair`` scores keyed ``"a|b"``, ``pair_counts`` by type and the
-    real/synthetic correlations of numeric pairs. The value is NaN (with a ``note``) when no
-    pair could be scored.
+    holdout against ``real_train`` (same pairs). ``details`` holds ``per_pair`` scores keyed
+    ``"a|b"``, ``pair_counts`` by type and the real/synthetic correlations of numeric pairs.
+    The value is NaN (with a ``note``) when no pair could be scored.
     """
-    _check_columns(real_train, synthetic)
-    if real_holdout is not None:
-        _check_columns(real_train, real_holdout, "real_holdout")
-    if len(real_train) == 0 or len(synthetic) == 0:
-        raise ValueError("pairwise_trends needs non-empty real and synthetic tables")
+    schema = _check_inputs(inputs)
+    real_train, real_holdout = inputs.real_train, inputs.real_holdout
+    if any(t is not None and len(t) == 0 for t in (real_train, inputs.synthetic, real_holdout)):
+        raise DataValidationError("pairwise_trends needs non-empty real, synthetic and holdout tables")
     if bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
-    schema = _schema(real_train, schema)
+        raise ParameterError(f"bins must be a positive integer, got {bins!r}")
     specs = list(schema)
     if len(specs) < 2:
-        raise ValueError("pairwise_trends needs a table with at least two columns")
-
-    pairs = list(combinations(range(len(specs)), 2))
-    n_pairs_total = len(pairs)
-    if max_pairs is not None:
-        if max_pairs < 1:
-            raise ValueError(f"max_pairs must be a positive integer or None, got {max_pairs!r}")
-        if max_pairs < len(pairs):
-            chosen = check_random_state(random_state).choice(len(pairs), size=max_pairs, replace=False)
-            pairs = [pairs[i] for i in np.sort(chosen)]
-
+        raise MetricNotApplicable("pairwise_trends needs a table with at least two columns")
+    pairs = _choose_pairs(len(specs), max_pairs, inputs.random_state)
     used = sorted({i for pair in pairs for i in pair})
-    floats: dict[int, tuple[np.ndarray, np.ndarray]] = {
-        i: (to_float(real_train[specs[i].name], specs[i]), to_float(synthetic[specs[i].name], specs[i]))
-        for i in used
-        if _is_numeric(specs[i])
-    }
-    codes: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
-
-    def coded(i: int) -> tuple[np.ndarray, np.ndarray, int]:
-        if i not in codes:
-            spec = specs[i]
-            if spec.is_discrete:
-                codes[i] = _discrete_codes(real_train[spec.name], synthetic[spec.name])
-            else:
-                codes[i] = _binned_codes(*floats[i], bins)
-        return codes[i]
-
-    per_pair: dict[str, float] = {}
-    correlations: dict[str, dict[str, float]] = {}
-    skipped: list[str] = []
-    synthetic_constant: list[str] = []
-    counts = {"correlation": 0, "contingency": 0}
-    for i, j in pairs:
-        key = f"{specs[i].name}|{specs[j].name}"
-        if _is_numeric(specs[i]) and _is_numeric(specs[j]):
-            corr_real = _pearson(floats[i][0], floats[j][0])
-            if corr_real is None:
-                skipped.append(key)
-                continue
-            corr_syn = _pearson(floats[i][1], floats[j][1])
-            if corr_syn is None:
-                synthetic_constant.append(key)
-                corr_syn = 0.0
-            per_pair[key] = 1.0 - abs(corr_real - corr_syn) / 2.0
-            correlations[key] = {"real": corr_real, "synthetic": corr_syn}
-            counts["correlation"] += 1
-        else:
-            a_real, a_syn, n_a = coded(i)
-            b_real, b_syn, n_b = coded(j)
-            per_pair[key] = _contingency_similarity(a_real, a_syn, n_a, b_real, b_syn, n_b)
-            counts["contingency"] += 1
-
-    details: dict[str, Any] = {
-        "per_pair": per_pair,
-        "pair_counts": counts,
-        "n_pairs_total": n_pairs_total,
-        "n_pairs_evaluated": len(per_pair),
-        "skipped_constant": skipped,
-        "synthetic_constant": synthetic_constant,
-        "correlations": correlations,
-        "bins": bins,
-        "max_pairs": max_pairs,
-    }
-    if skipped:
-        details["note_skipped"] = (
-            f"{len(skipped)} numeric pair(s) skipped: a column is constant in the real table, so its correlation is undefined"
-        )
-    if per_pair:
-        value = float(np.mean(list(per_pair.values())))
-    else:
-        value = float("nan")
-        details["note"] = "no pair could be scored (every numeric pair involves a constant column)"
-    _add_reference(
-        details,
-        real_holdout,
-        lambda: (
-            pairwise_trends(
-                real_train, real_holdout, schema=schema, random_state=random_state, max_pairs=max_pairs, bins=bins
-            ).value
-        ),
-    )
-    return MetricResult("pairwise_trends", value, "higher", details)
+    scores = _score_pairs(_PairScorer(real_train, inputs.synthetic, specs, used, bins), pairs)
+    details = _pair_details(scores, len(specs) * (len(specs) - 1) // 2, bins, max_pairs)
+    reference = None
+    if real_holdout is not None:
+        reference = _mean_or_nan(_score_pairs(_PairScorer(real_train, real_holdout, specs, used, bins), pairs)["per_pair"])
+    set_reference(details, reference, _REFERENCE_NOTE)
+    return MetricResult("pairwise_trends", _mean_or_nan(scores["per_pair"]), "higher", details)

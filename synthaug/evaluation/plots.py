@@ -177,7 +177,15 @@ def _image_mosaic(
         slots[rows[keep], b, rank[keep], :, :h, :w] = np.clip(scale_images(images[keep], pixel_range), 0.0, 1.0)
     # (rows, blocks, slots, C, H, W) -> (rows * H, blocks * slots * W, C)
     picture = slots.transpose(0, 4, 1, 2, 5, 3).reshape(n_rows * (h + 1), len(blocks) * n_slots * (w + 1), c)
-    return picture[:-1, : -(w + 2)]  # drop the trailing gap row and the last block's blank column
+    return _displayable(picture[:-1, : -(w + 2)])  # drop the trailing gap row and the last block's blank column
+
+
+def _displayable(picture: np.ndarray) -> np.ndarray:
+    """Grey (1 channel) or RGB (3): a 4th (alpha) channel is dropped, 2 channels are averaged to grey."""
+    c = picture.shape[2]
+    if c == 4:
+        return picture[..., :3]
+    return picture.mean(axis=2, keepdims=True) if c == 2 else picture
 
 
 def _draw_mosaic(

@@ -1,17 +1,18 @@
 """Leakage metrics: how much a synthetic table reveals about the rows of the real training table.
 
-Every metric has the uniform signature ``(real_train, synthetic, *, real_holdout=None,
-target=None, schema=None, random_state=None, ...)`` and returns a
-:class:`~synthaug.evaluation.result.MetricResult`. Distances are the mixed-type HEOM distance
-documented in :mod:`synthaug.evaluation.encoding` (numeric columns scaled by the training
-range, categorical 0/1 overlap, missing values handled; 0 for identical rows, about 1 for
-rows that differ everywhere). The real-vs-real reference (holdout rows compared with the
-training rows, which the generator never saw) is in ``details["reference"]``: a synthetic
-table that leaks no more than an independent real sample scores about the reference.
+Every metric is registered (:mod:`synthaug.evaluation.registry`) and called as ``(real_train,
+synthetic, *, real_holdout=None, target=None, sensitive=None, schema=None, random_state=None,
+<options>)``, returning a :class:`~synthaug.evaluation.result.MetricResult`. Distances are the
+mixed-type HEOM distance documented in :mod:`synthaug.evaluation.encoding` (numeric columns
+scaled by the training range, categorical 0/1 overlap, missing values handled; 0 for identical
+rows, about 1 for rows that differ everywhere). The real-vs-real reference (holdout rows
+compared with the training rows, which the generator never saw) is in ``details["reference"]``:
+a synthetic table that leaks no more than an independent real sample scores about the reference.
 
-Metrics that need a holdout raise a ValueError without one; nothing is estimated in its place.
-``max_rows`` bounds the rows used as queries / candidates (drawn reproducibly with
-``random_state``); the training table is always searched in full.
+Metrics that need a holdout raise MetricNotApplicable without one; nothing is estimated in its
+place. ``max_rows`` bounds the rows used as queries / candidates (drawn reproducibly with
+``random_state``); the training table is always searched in full. Within one suite the metrics
+share one encoding and the nearest-neighbour searches.
 """
 
 from __future__ import annotations
@@ -28,15 +29,31 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
 
+from ..exceptions import MetricNotApplicable, ParameterError
 from ..schema import TableSchema
 from ..transform.columns import to_float
-from ._common import check_column, check_tables, histograms, need_holdout, quantiles, roc_summary, seeds, table_schema
+from ._common import (
+    check_column,
+    check_tables,
+    histograms,
+    no_reference,
+    quantiles,
+    roc_summary,
+    seeds,
+    set_reference,
+    table_schema,
+)
 from .encoding import MixedEncoder, row_hashes, subsample
+from .inputs import TableInputs
+from .registry import SuiteRun, metric, registered, run_suite
 from .result import MetricResult
 from .utility import category_labels
 
 DEFAULT_MAX_ROWS = 10_000
 _S_QUERY, _S_CLOSER, _S_MIA, _S_DOMIAS, _S_ATTR, _S_SINGLE = range(6)
+_CHANCE = "chance: an attacker who cannot tell members from non-members"
+# the declaration every leakage metric shares (registry.metric keywords); singling out takes no max_rows
+_LEAKAGE_METRIC: dict[str, Any] = {"section": "privacy", "inputs": TableInputs, "suite": ("max_rows",)}
 
 
 def _nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
@@ -48,23 +65,15 @@ def _nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarr
 class _Leakage:
     """Encodes the tables once and caches the nearest-neighbour searches that several metrics share."""
 
-    def __init__(
-        self,
-        real_train: pd.DataFrame,
-        synthetic: pd.DataFrame,
-        real_holdout: pd.DataFrame | None,
-        schema: TableSchema | None,
-        random_state: Any,
-        max_rows: int | None,
-        name: str,
-    ) -> None:
+    def __init__(self, inputs: TableInputs, name: str) -> None:
+        real_train, synthetic, real_holdout = inputs.real_train, inputs.synthetic, inputs.real_holdout
         check_tables(name, real_train, synthetic=synthetic, real_holdout=real_holdout)
-        self.schema = table_schema(real_train, schema)
+        self.schema = table_schema(real_train, inputs.schema)
         self.real_train, self.synthetic, self.real_holdout = real_train, synthetic, real_holdout
-        self.max_rows = max_rows
-        self.seeds = seeds(random_state, 6)
+        self.seeds = seeds(inputs.random_state, 6)
         others = [synthetic] + ([real_holdout] if real_holdout is not None else [])
         self.encoder = MixedEncoder(self.schema).fit(real_train, *others)
+        self._memo: dict[tuple[str, int | None], np.ndarray] = {}
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         return self.encoder.transform(frame)
@@ -74,62 +83,64 @@ class _Leakage:
         return self.encode(self.real_train)
 
     @cached_property
-    def synthetic_queries(self) -> np.ndarray:
-        return self.encode(subsample(self.synthetic, self.max_rows, self.seeds[_S_QUERY]))
-
-    @cached_property
-    def holdout_queries(self) -> np.ndarray:
-        return self.encode(subsample(self.real_holdout, self.max_rows, self.seeds[_S_QUERY]))
-
-    @cached_property
     def train_hashes(self) -> np.ndarray:
         return row_hashes(self.train)
-
-    def _to_train(self, queries: np.ndarray) -> np.ndarray:
-        """Two nearest training distances per query; exact copies (equal encodings) get exactly 0."""
-        d = _nearest(self.train, queries, k=2)
-        if d.shape[1] == 1:
-            d = np.column_stack([d, np.full(len(d), np.nan)])
-        d[np.isin(row_hashes(queries), self.train_hashes), 0] = 0.0
-        return d
-
-    @cached_property
-    def synthetic_to_train(self) -> np.ndarray:
-        return self._to_train(self.synthetic_queries)
-
-    @cached_property
-    def holdout_to_train(self) -> np.ndarray:
-        return self._to_train(self.holdout_queries)
 
     @property
     def has_holdout(self) -> bool:
         return self.real_holdout is not None
 
+    def queries(self, which: str, max_rows: int | None) -> np.ndarray:
+        """At most ``max_rows`` encoded synthetic or holdout rows (``which``), drawn with the query seed."""
+        key = (which, max_rows)
+        if key not in self._memo:
+            frame = self.synthetic if which == "synthetic" else self.real_holdout
+            self._memo[key] = self.encode(subsample(frame, max_rows, self.seeds[_S_QUERY]))
+        return self._memo[key]
 
-def _leakage(
-    name: str, real_train, synthetic, real_holdout, schema, random_state, max_rows, needs_holdout: str | None = None
-) -> _Leakage:
-    if needs_holdout is not None:
-        need_holdout(name, real_holdout, needs_holdout)
-    return _Leakage(real_train, synthetic, real_holdout, schema, random_state, max_rows, name)
+    def to_train(self, which: str, max_rows: int | None) -> np.ndarray:
+        """Two nearest training distances per query; exact copies (equal encodings) get exactly 0."""
+        key = (f"{which}_to_train", max_rows)
+        if key not in self._memo:
+            queries = self.queries(which, max_rows)
+            d = _nearest(self.train, queries, k=2)
+            if d.shape[1] == 1:
+                d = np.column_stack([d, np.full(len(d), np.nan)])
+            d[np.isin(row_hashes(queries), self.train_hashes), 0] = 0.0
+            self._memo[key] = d
+        return self._memo[key]
 
 
-def _no_reference(details: dict[str, Any]) -> None:
-    details["reference"] = None
-    details["reference_note"] = "no real_holdout given: no real-vs-real reference"
+def _leakage(inputs: TableInputs, name: str) -> _Leakage:
+    """The leakage context of ``inputs``, built by the first metric that asks for it."""
+    return inputs.shared("leakage", lambda: _Leakage(inputs, name))
 
 
 # --------------------------------------------------------------------------- distance to closest record
-def _dcr(ctx: _Leakage) -> MetricResult:
-    syn = ctx.synthetic_to_train[:, 0]
+@metric(
+    name="distance_to_closest_record",
+    direction="higher",
+    **_LEAKAGE_METRIC,
+    headline=True,
+    caption="Median distance from a synthetic row to its closest training row. Much below the "
+    "holdout's reference means the generator copies or nearly copies training rows.",
+)
+def distance_to_closest_record(inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> MetricResult:
+    """Median distance from each synthetic row to its closest training row (DCR).
+
+    Reference: the median DCR of holdout rows to the training rows. ``details`` hold both
+    distributions' quantiles and histograms on shared bins.
+    """
+    ctx = _leakage(inputs, "distance_to_closest_record")
+    syn = ctx.to_train("synthetic", max_rows)[:, 0]
     details: dict[str, Any] = {"synthetic_to_train": quantiles(syn), "distance": "HEOM, see synthaug.evaluation.encoding"}
     if ctx.has_holdout:
-        hold = ctx.holdout_to_train[:, 0]
+        hold = ctx.to_train("holdout", max_rows)[:, 0]
         details["holdout_to_train"] = quantiles(hold)
         details["reference"] = float(np.median(hold))
         details["histogram"] = histograms(synthetic_to_train=syn, holdout_to_train=hold)
     else:
-        _no_reference(details)
+        no_reference(details)
         details["histogram"] = histograms(synthetic_to_train=syn)
     details["note"] = (
         "median distance of a synthetic row to its closest training row; about the reference is good, near 0 is copying"
@@ -137,50 +148,23 @@ def _dcr(ctx: _Leakage) -> MetricResult:
     return MetricResult("distance_to_closest_record", float(np.median(syn)), "higher", details)
 
 
-def distance_to_closest_record(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
-) -> MetricResult:
-    """Median distance from each synthetic row to its closest training row (DCR).
-
-    Reference: the median DCR of holdout rows to the training rows. ``details`` hold both
-    distributions' quantiles and histograms on shared bins. ``target`` is ignored.
-    """
-    return _dcr(_leakage("distance_to_closest_record", real_train, synthetic, real_holdout, schema, random_state, max_rows))
-
-
-def _copies(ctx: _Leakage) -> MetricResult:
-    is_copy = ctx.synthetic_to_train[:, 0] == 0.0
-    details: dict[str, Any] = {"n_copies": int(is_copy.sum()), "n_synthetic": int(is_copy.size)}
-    if ctx.has_holdout:
-        details["reference"] = float(np.mean(ctx.holdout_to_train[:, 0] == 0.0))
-        details["reference_note"] = "share of holdout rows that equal a training row (duplicates in the real data)"
-    else:
-        _no_reference(details)
-    return MetricResult("exact_copy_rate", float(is_copy.mean()), "lower", details)
-
-
-def exact_copy_rate(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
-) -> MetricResult:
+@metric(
+    name="exact_copy_rate",
+    direction="lower",
+    **_LEAKAGE_METRIC,
+    caption="Share of synthetic rows identical to a training row.",
+)
+def exact_copy_rate(inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> MetricResult:
     """Share of synthetic rows equal to some training row in every column (after canonical encoding).
 
     Reference: the share of holdout rows that equal a training row.
     """
-    return _copies(_leakage("exact_copy_rate", real_train, synthetic, real_holdout, schema, random_state, max_rows))
+    ctx = _leakage(inputs, "exact_copy_rate")
+    is_copy = ctx.to_train("synthetic", max_rows)[:, 0] == 0.0
+    details: dict[str, Any] = {"n_copies": int(is_copy.sum()), "n_synthetic": int(is_copy.size)}
+    reference = float(np.mean(ctx.to_train("holdout", max_rows)[:, 0] == 0.0)) if ctx.has_holdout else None
+    set_reference(details, reference, "share of holdout rows that equal a training row (duplicates in the real data)")
+    return MetricResult("exact_copy_rate", float(is_copy.mean()), "lower", details)
 
 
 def _ratio(d: np.ndarray) -> np.ndarray:
@@ -189,47 +173,52 @@ def _ratio(d: np.ndarray) -> np.ndarray:
         return np.where(d[:, 1] > 0, d[:, 0] / d[:, 1], 0.0)
 
 
-def _nndr(ctx: _Leakage) -> MetricResult:
-    if len(ctx.train) < 2:
-        raise ValueError("nearest_neighbour_distance_ratio needs at least two training rows")
-    syn = _ratio(ctx.synthetic_to_train)
-    details: dict[str, Any] = {"synthetic": quantiles(syn)}
-    if ctx.has_holdout:
-        hold = _ratio(ctx.holdout_to_train)
-        details["holdout"] = quantiles(hold)
-        details["reference"] = float(np.median(hold))
-    else:
-        _no_reference(details)
-    details["note"] = "median of d(closest) / d(second closest training row); near 0 means a synthetic row singles out one record"
-    return MetricResult("nearest_neighbour_distance_ratio", float(np.median(syn)), "higher", details)
-
-
-def nearest_neighbour_distance_ratio(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
-) -> MetricResult:
+@metric(
+    name="nearest_neighbour_distance_ratio",
+    direction="higher",
+    **_LEAKAGE_METRIC,
+    caption="Closest / second-closest training distance. Near 0: a synthetic row points at one record.",
+)
+def nearest_neighbour_distance_ratio(inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> MetricResult:
     """Median ratio of the distances from a synthetic row to its closest and second-closest training rows.
 
     Ratios near 1 mean a synthetic row is no closer to one record than to others; near 0 it
     points at one record. Reference: the same for holdout rows.
     """
-    return _nndr(
-        _leakage("nearest_neighbour_distance_ratio", real_train, synthetic, real_holdout, schema, random_state, max_rows)
-    )
+    ctx = _leakage(inputs, "nearest_neighbour_distance_ratio")
+    if len(ctx.train) < 2:
+        raise MetricNotApplicable("nearest_neighbour_distance_ratio needs at least two training rows")
+    syn = _ratio(ctx.to_train("synthetic", max_rows))
+    details: dict[str, Any] = {"synthetic": quantiles(syn)}
+    if ctx.has_holdout:
+        hold = _ratio(ctx.to_train("holdout", max_rows))
+        details["holdout"] = quantiles(hold)
+        details["reference"] = float(np.median(hold))
+    else:
+        no_reference(details)
+    details["note"] = "median of d(closest) / d(second closest training row); near 0 means a synthetic row singles out one record"
+    return MetricResult("nearest_neighbour_distance_ratio", float(np.median(syn)), "higher", details)
 
 
 # --------------------------------------------------------------------------- closer to train than to holdout
-def _closer(ctx: _Leakage) -> MetricResult:
+@metric(
+    name="closer_to_train_share",
+    direction="lower",
+    **_LEAKAGE_METRIC,
+    needs=("holdout",),
+    caption="Share of synthetic rows closer to a training row than to a holdout row (equal sizes); 0.5 is ideal.",
+)
+def closer_to_train_share(inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> MetricResult:
+    """Share of synthetic rows closer to a training row than to any holdout row, with a binomial test against 0.5.
+
+    The larger of the two real tables is subsampled to the size of the smaller, so that both
+    sides offer equally many neighbours. Ties are left out of the share and the test.
+    """
+    ctx = _leakage(inputs, "closer_to_train_share")
     n = min(len(ctx.real_train), len(ctx.real_holdout))
     train = ctx.encode(subsample(ctx.real_train, n, ctx.seeds[_S_CLOSER]))
     holdout = ctx.encode(subsample(ctx.real_holdout, n, ctx.seeds[_S_CLOSER]))
-    queries = ctx.synthetic_queries
+    queries = ctx.queries("synthetic", max_rows)
     d_train, d_hold = _nearest(train, queries)[:, 0], _nearest(holdout, queries)[:, 0]
     closer, ties = int((d_train < d_hold).sum()), int((d_train == d_hold).sum())
     decided = len(queries) - ties
@@ -248,78 +237,44 @@ def _closer(ctx: _Leakage) -> MetricResult:
     return MetricResult("closer_to_train_share", float(share), "lower", details)
 
 
-def closer_to_train_share(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
-) -> MetricResult:
-    """Share of synthetic rows closer to a training row than to any holdout row, with a binomial test against 0.5.
-
-    The larger of the two real tables is subsampled to the size of the smaller, so that both
-    sides offer equally many neighbours. Ties are left out of the share and the test.
-    """
-    ctx = _leakage(
-        "closer_to_train_share", real_train, synthetic, real_holdout, schema, random_state, max_rows, "to compare distances with"
-    )
-    return _closer(ctx)
-
-
 # --------------------------------------------------------------------------- membership inference
-def _candidates(ctx: _Leakage, seed: int, holdout: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _candidates(
+    ctx: _Leakage, seed: int, max_rows: int | None, holdout: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Equally many members (training rows) and non-members (holdout rows), encoded, and their labels."""
     holdout = ctx.real_holdout if holdout is None else holdout
-    n = min(len(ctx.real_train), len(holdout), ctx.max_rows or len(holdout))
+    n = min(len(ctx.real_train), len(holdout), max_rows or len(holdout))
     members = ctx.encode(subsample(ctx.real_train, n, seed))
     non_members = ctx.encode(subsample(holdout, n, seed))
     return np.vstack([members, non_members]), np.r_[np.ones(n, dtype=bool), np.zeros(n, dtype=bool)]
 
 
-def _mia_distance(ctx: _Leakage) -> MetricResult:
-    candidates, labels = _candidates(ctx, ctx.seeds[_S_MIA])
-    scores = -_nearest(ctx.synthetic_queries, candidates)[:, 0]
-    details = roc_summary(labels, scores)
-    details.update(
-        {
-            "reference": 0.5,
-            "reference_note": "chance: an attacker who cannot tell members from non-members",
-            "attack": "score = -distance of a candidate to its closest synthetic row",
-        }
-    )
-    return MetricResult("membership_inference_distance", details["roc_auc"], "lower", details)
+def _attack_details(labels: np.ndarray, scores: np.ndarray, **extra: Any) -> dict[str, Any]:
+    """The ROC summary of a membership attack, with chance (0.5) as the reference."""
+    return {**roc_summary(labels, scores), "reference": 0.5, "reference_note": _CHANCE, **extra}
 
 
-def membership_inference_distance(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
-) -> MetricResult:
+@metric(
+    name="membership_inference_distance",
+    direction="lower",
+    **_LEAKAGE_METRIC,
+    needs=("holdout",),
+    headline=True,
+    caption="ROC AUC of guessing whether a record was in training from its distance to the "
+    "synthetic rows. 0.5 is chance; watch the TPR at 1% FPR.",
+)
+def membership_inference_distance(inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> MetricResult:
     """Distance-based membership inference: ROC AUC of telling training rows from holdout rows.
 
     Each candidate is scored by minus its distance to the closest synthetic row; members are
     training rows, non-members holdout rows (equally many of each). ``details`` hold
     ``tpr_at_fpr_0.01`` and the ROC curve. Chance is 0.5.
     """
-    ctx = _leakage(
-        "membership_inference_distance",
-        real_train,
-        synthetic,
-        real_holdout,
-        schema,
-        random_state,
-        max_rows,
-        "its rows are the non-members of the attack",
-    )
-    return _mia_distance(ctx)
+    ctx = _leakage(inputs, "membership_inference_distance")
+    candidates, labels = _candidates(ctx, ctx.seeds[_S_MIA], max_rows)
+    scores = -_nearest(ctx.queries("synthetic", max_rows), candidates)[:, 0]
+    details = _attack_details(labels, scores, attack="score = -distance of a candidate to its closest synthetic row")
+    return MetricResult("membership_inference_distance", details["roc_auc"], "lower", details)
 
 
 def _log_kde(points: np.ndarray, data: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -333,53 +288,25 @@ def _log_kde(points: np.ndarray, data: np.ndarray, bandwidth: float) -> np.ndarr
     return np.concatenate(parts) + const
 
 
-def _mia_density(ctx: _Leakage, n_components: int) -> MetricResult:
-    if len(ctx.real_holdout) < 4:
-        raise ValueError("membership_inference_density needs at least 4 holdout rows (half reference, half non-members)")
-    order = np.random.RandomState(ctx.seeds[_S_DOMIAS]).permutation(len(ctx.real_holdout))
-    half = len(order) // 2
-    reference = ctx.encode(subsample(ctx.real_holdout.iloc[np.sort(order[:half])], ctx.max_rows, ctx.seeds[_S_DOMIAS]))
-    candidates, labels = _candidates(ctx, ctx.seeds[_S_DOMIAS], ctx.real_holdout.iloc[np.sort(order[half:])])
-    synthetic = ctx.synthetic_queries
+def _whitening(synthetic: np.ndarray, reference: np.ndarray, n_components: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The PCA mean and whitening matrix of the synthetic and reference rows (empty directions dropped)."""
     k = max(1, min(n_components, synthetic.shape[1], len(synthetic) - 1, len(reference) - 1))
-    pca = PCA(n_components=k, random_state=ctx.seeds[_S_DOMIAS]).fit(np.vstack([synthetic, reference]))
+    pca = PCA(n_components=k, random_state=seed).fit(np.vstack([synthetic, reference]))
     keep = pca.explained_variance_ > 1e-12 * max(pca.explained_variance_.sum(), 1e-300)  # drop empty directions
     if not keep.any():
-        raise ValueError("membership_inference_density: the encoded synthetic and holdout rows do not vary")
-    k = int(keep.sum())
-    whiten = pca.components_[keep].T / np.sqrt(pca.explained_variance_[keep])
-
-    def project(rows: np.ndarray) -> np.ndarray:
-        return (rows - pca.mean_) @ whiten
-
-    syn_z, ref_z, cand_z = project(synthetic), project(reference), project(candidates)
-    h_syn = len(syn_z) ** (-1.0 / (k + 4))  # Scott's rule in the whitened space
-    h_ref = len(ref_z) ** (-1.0 / (k + 4))
-    scores = _log_kde(cand_z, syn_z, h_syn) - _log_kde(cand_z, ref_z, h_ref)
-    details = roc_summary(labels, scores)
-    details.update(
-        {
-            "reference": 0.5,
-            "reference_note": "chance: an attacker who cannot tell members from non-members",
-            "attack": "DOMIAS-style density ratio: log p_synthetic(x) - log p_reference(x), Gaussian KDEs "
-            f"(Scott's bandwidth) in a whitened {k}-component PCA of the encoded rows; "
-            "the holdout is split in half: reference density and non-members",
-            "n_reference": int(len(ref_z)),
-        }
-    )
-    return MetricResult("membership_inference_density", details["roc_auc"], "lower", details)
+        raise MetricNotApplicable("membership_inference_density: the encoded synthetic and holdout rows do not vary")
+    return pca.mean_, pca.components_[keep].T / np.sqrt(pca.explained_variance_[keep])
 
 
+@metric(
+    name="membership_inference_density",
+    direction="lower",
+    **_LEAKAGE_METRIC,
+    needs=("holdout",),
+    caption="ROC AUC of a DOMIAS-style attack: is the synthetic data denser around a record than the real population is?",
+)
 def membership_inference_density(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
-    n_components: int = 10,
+    inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_ROWS, n_components: int = 10
 ) -> MetricResult:
     """Density-ratio membership inference in the spirit of DOMIAS (van Breugel et al., 2023).
 
@@ -387,83 +314,103 @@ def membership_inference_density(
     population is; the population density comes from one half of the holdout, the other half
     are the non-members. ROC AUC (chance 0.5), ``tpr_at_fpr_0.01`` and the ROC curve.
     """
-    ctx = _leakage(
-        "membership_inference_density",
-        real_train,
-        synthetic,
-        real_holdout,
-        schema,
-        random_state,
-        max_rows,
-        "it gives the reference density and the non-members",
+    ctx = _leakage(inputs, "membership_inference_density")
+    if len(ctx.real_holdout) < 4:
+        raise MetricNotApplicable("membership_inference_density needs at least 4 holdout rows (half reference, half non-members)")
+    seed = ctx.seeds[_S_DOMIAS]
+    order = np.random.RandomState(seed).permutation(len(ctx.real_holdout))
+    half = len(order) // 2
+    reference = ctx.encode(subsample(ctx.real_holdout.iloc[np.sort(order[:half])], max_rows, seed))
+    candidates, labels = _candidates(ctx, seed, max_rows, ctx.real_holdout.iloc[np.sort(order[half:])])
+    synthetic = ctx.queries("synthetic", max_rows)
+    mean, whiten = _whitening(synthetic, reference, n_components, seed)
+    k = whiten.shape[1]
+    syn_z, ref_z, cand_z = ((rows - mean) @ whiten for rows in (synthetic, reference, candidates))
+    h_syn = len(syn_z) ** (-1.0 / (k + 4))  # Scott's rule in the whitened space
+    h_ref = len(ref_z) ** (-1.0 / (k + 4))
+    scores = _log_kde(cand_z, syn_z, h_syn) - _log_kde(cand_z, ref_z, h_ref)
+    attack = (
+        "DOMIAS-style density ratio: log p_synthetic(x) - log p_reference(x), Gaussian KDEs "
+        f"(Scott's bandwidth) in a whitened {k}-component PCA of the encoded rows; "
+        "the holdout is split in half: reference density and non-members"
     )
-    return _mia_density(ctx, n_components)
+    details = _attack_details(labels, scores, attack=attack, n_reference=int(len(ref_z)))
+    return MetricResult("membership_inference_density", details["roc_auc"], "lower", details)
 
 
 # --------------------------------------------------------------------------- attribute inference
-def _attribute(ctx: _Leakage, sensitive: str, known: list[str] | None, tolerance: float) -> MetricResult:
+class _Guesses:
+    """Sensitive values of a table and whether guessed values hit the true ones (discrete: equal; numeric: within tolerance)."""
+
+    def __init__(self, ctx: _Leakage, sensitive: str, tolerance: float) -> None:
+        self.sensitive, self.spec = sensitive, ctx.schema[sensitive]
+        if self.spec.is_discrete:
+            self.scoring = "accuracy of the guessed category"
+            return
+        real_values = to_float(ctx.real_train[sensitive], self.spec)
+        present = real_values[~np.isnan(real_values)]
+        self.tol = tolerance * float(present.max() - present.min())
+        self.scoring = f"share of guesses within {tolerance:g} x the training range ({self.tol:.6g}) of the true value"
+
+    def values(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.spec.is_discrete:
+            return np.asarray(category_labels(frame[self.sensitive], self.spec), dtype=object)
+        return to_float(frame[self.sensitive], self.spec)
+
+    def hits(self, pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+        if self.spec.is_discrete:
+            return (pred == true) | (pd.isna(pred) & pd.isna(true))
+        return (np.isnan(pred) & np.isnan(true)) | (np.abs(pred - true) <= self.tol)
+
+    def marginal(self, synthetic: pd.DataFrame, true: np.ndarray) -> float:
+        """Hit rate of always guessing the synthetic mode (discrete) or median (numeric)."""
+        syn_values = pd.Series(self.values(synthetic))
+        if self.spec.is_discrete:
+            return float(self.hits(np.full(len(true), syn_values.mode(dropna=False).iloc[0], dtype=object), true).mean())
+        return float(self.hits(np.full(len(true), float(np.nanmedian(syn_values.to_numpy(dtype=float)))), true).mean())
+
+
+def _known_columns(ctx: _Leakage, sensitive: str, known: list[str] | None) -> list[str]:
     known = [c for c in ctx.schema.names if c != sensitive] if known is None else list(known)
     unknown = [c for c in known if c not in ctx.schema]
     if unknown or sensitive in known:
-        raise ValueError(f"known columns must be columns of real_train other than the sensitive one, got {known!r}")
+        raise ParameterError(f"known columns must be columns of real_train other than the sensitive one, got {known!r}")
     if not known:
-        raise ValueError("attribute_inference needs at least one column besides the sensitive one")
-    spec = ctx.schema[sensitive]
+        raise MetricNotApplicable("attribute_inference needs at least one column besides the sensitive one")
+    return known
+
+
+def _attackers(ctx: _Leakage) -> dict[str, pd.DataFrame]:
+    """The attackers' tables: synthetic, and with a holdout equally many holdout rows (a bigger table finds closer rows)."""
+    if not ctx.has_holdout:
+        return {"synthetic": ctx.synthetic}
+    n = min(len(ctx.synthetic), len(ctx.real_holdout))
+    return {
+        "synthetic": subsample(ctx.synthetic, n, ctx.seeds[_S_ATTR]),
+        "holdout": subsample(ctx.real_holdout, n, ctx.seeds[_S_ATTR]),
+    }
+
+
+def _attribute(ctx: _Leakage, sensitive: str, known: list[str] | None, tolerance: float, max_rows: int | None) -> MetricResult:
+    known = _known_columns(ctx, sensitive, known)
     encoder = MixedEncoder(TableSchema([ctx.schema[c] for c in known]))
-    tables = [t for t in (ctx.synthetic, ctx.real_holdout) if t is not None]
-    encoder.fit(ctx.real_train, *tables)
-    attackers = {"synthetic": ctx.synthetic}
-    if ctx.has_holdout:  # equally many rows for both attackers: a bigger table finds closer neighbours
-        n = min(len(ctx.synthetic), len(ctx.real_holdout))
-        attackers = {
-            "synthetic": subsample(ctx.synthetic, n, ctx.seeds[_S_ATTR]),
-            "holdout": subsample(ctx.real_holdout, n, ctx.seeds[_S_ATTR]),
-        }
-    targets = subsample(ctx.real_train, ctx.max_rows, ctx.seeds[_S_ATTR])
-
-    if spec.is_discrete:
-
-        def values(frame: pd.DataFrame) -> np.ndarray:
-            return np.asarray(category_labels(frame[sensitive], spec), dtype=object)
-
-        def hits(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
-            return (pred == true) | (pd.isna(pred) & pd.isna(true))
-
-        scoring = "accuracy of the guessed category"
-    else:
-        real_values = to_float(ctx.real_train[sensitive], spec)
-        present = real_values[~np.isnan(real_values)]
-        tol = tolerance * float(present.max() - present.min())
-
-        def values(frame: pd.DataFrame) -> np.ndarray:
-            return to_float(frame[sensitive], spec)
-
-        def hits(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
-            both_missing = np.isnan(pred) & np.isnan(true)
-            return both_missing | (np.abs(pred - true) <= tol)
-
-        scoring = f"share of guesses within {tolerance:g} x the training range ({tol:.6g}) of the true value"
-
-    true = values(targets)
+    encoder.fit(ctx.real_train, *[t for t in (ctx.synthetic, ctx.real_holdout) if t is not None])
+    attackers = _attackers(ctx)
+    targets = subsample(ctx.real_train, max_rows, ctx.seeds[_S_ATTR])
+    guesses = _Guesses(ctx, sensitive, tolerance)
+    true = guesses.values(targets)
     target_codes = encoder.transform(targets)
     scores: dict[str, float] = {}
     for label, frame in attackers.items():
         nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(encoder.transform(frame))
         index = nn.kneighbors(target_codes, return_distance=False)[:, 0]
-        scores[label] = float(hits(values(frame)[index], true).mean())
-    syn_values = pd.Series(values(attackers["synthetic"]))
-    if spec.is_discrete:
-        guess = syn_values.mode(dropna=False).iloc[0]
-        marginal = float(hits(np.full(len(true), guess, dtype=object), true).mean())
-    else:
-        guess = float(np.nanmedian(syn_values.to_numpy(dtype=float)))
-        marginal = float(hits(np.full(len(true), guess), true).mean())
+        scores[label] = float(guesses.hits(guesses.values(frame)[index], true).mean())
     details: dict[str, Any] = {
         "sensitive": sensitive,
         "known": known,
-        "scoring": scoring,
+        "scoring": guesses.scoring,
         "attack": "guess the sensitive value of each training row from its closest synthetic row on the known columns",
-        "baseline_marginal": marginal,
+        "baseline_marginal": guesses.marginal(attackers["synthetic"], true),
         "n_targets": int(len(true)),
     }
     if ctx.has_holdout:
@@ -471,22 +418,20 @@ def _attribute(ctx: _Leakage, sensitive: str, known: list[str] | None, tolerance
         details["reference_note"] = "the same attack with equally many holdout rows in place of the synthetic ones"
         details["excess_over_reference"] = scores["synthetic"] - scores["holdout"]
     else:
-        _no_reference(details)
+        no_reference(details)
     return MetricResult("attribute_inference", scores["synthetic"], "lower", details)
 
 
+@metric(
+    name="attribute_inference",
+    direction="lower",
+    **_LEAKAGE_METRIC,
+    needs=("sensitive",),
+    caption="How often the sensitive value of a training row is guessed from its closest synthetic "
+    "row; the reference does the same with real holdout rows.",
+)
 def attribute_inference(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-    sensitive: str | None = None,
-    known: list[str] | None = None,
-    tolerance: float = 0.05,
-    max_rows: int | None = DEFAULT_MAX_ROWS,
+    inputs: TableInputs, *, known: list[str] | None = None, tolerance: float = 0.05, max_rows: int | None = DEFAULT_MAX_ROWS
 ) -> MetricResult:
     """Attribute inference risk for the ``sensitive`` column.
 
@@ -498,10 +443,9 @@ def attribute_inference(
     mode / median.
     """
     if not 0 <= tolerance <= 1:
-        raise ValueError(f"tolerance must be between 0 and 1, got {tolerance!r}")
-    check_column("attribute_inference", sensitive, "sensitive column", real_train)
-    ctx = _leakage("attribute_inference", real_train, synthetic, real_holdout, schema, random_state, max_rows)
-    return _attribute(ctx, sensitive, known, tolerance)
+        raise ParameterError(f"tolerance must be between 0 and 1, got {tolerance!r}")
+    check_column("attribute_inference", inputs.sensitive, "sensitive column", inputs.real_train)
+    return _attribute(_leakage(inputs, "attribute_inference"), inputs.sensitive, known, tolerance, max_rows)
 
 
 # --------------------------------------------------------------------------- singling out
@@ -536,7 +480,7 @@ def _singling_out(ctx: _Leakage, quasi_identifiers: list[str] | None, n_combinat
     if quasi_identifiers is not None:
         bad = [c for c in quasi_identifiers if c not in ctx.schema]
         if bad or not quasi_identifiers:
-            raise ValueError(f"quasi_identifiers must be a non-empty list of real_train columns; unknown: {bad}")
+            raise ParameterError(f"quasi_identifiers must be a non-empty list of real_train columns; unknown: {bad}")
         combos = [tuple(quasi_identifiers)]
     else:
         size = min(size, len(names))
@@ -588,21 +532,22 @@ def _singling_out(ctx: _Leakage, quasi_identifiers: list[str] | None, n_combinat
             "the same attack with equally many holdout rows as predicates, which single out only by chance"
         )
     else:
-        _no_reference(details)
+        no_reference(details)
     value = mean(success["synthetic"])
     if np.isnan(value):
         details["note"] = "no synthetic row is unique on any combination: no predicate to test"
     return MetricResult("singling_out_risk", value, "lower", details)
 
 
+@metric(
+    name="singling_out_risk",
+    direction="lower",
+    **(_LEAKAGE_METRIC | {"suite": ()}),
+    caption="Share of synthetic rows, unique on a few quasi-identifiers, that match exactly one training row.",
+)
 def singling_out_risk(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
+    inputs: TableInputs,
     *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
     quasi_identifiers: list[str] | None = None,
     n_combinations: int = 20,
     combination_size: int = 6,
@@ -619,8 +564,8 @@ def singling_out_risk(
     use equally many rows (the larger table is subsampled).
     """
     if n_combinations < 1 or combination_size < 1 or bins < 1:
-        raise ValueError("n_combinations, combination_size and bins must be positive integers")
-    ctx = _leakage("singling_out_risk", real_train, synthetic, real_holdout, schema, random_state, None)
+        raise ParameterError("n_combinations, combination_size and bins must be positive integers")
+    ctx = _leakage(inputs, "singling_out_risk")
     return _singling_out(ctx, quasi_identifiers, n_combinations, combination_size, bins)
 
 
@@ -640,23 +585,11 @@ def leakage_metrics(
     Returns the results and, for each metric left out, the reason. Same values as the single
     metric functions called with the same arguments.
     """
-    ctx = _Leakage(real_train, synthetic, real_holdout, schema, random_state, max_rows, "leakage_metrics")
-    results = [_dcr(ctx), _copies(ctx), _nndr(ctx)]
-    skipped: dict[str, str] = {}
-    no_holdout = "needs a real_holdout (real rows kept out of training)"
-    if ctx.has_holdout:
-        results += [_closer(ctx), _mia_distance(ctx)]
-        if len(real_holdout) >= 4:
-            results.append(_mia_density(ctx, 10))
-        else:
-            skipped["membership_inference_density"] = "needs at least 4 holdout rows"
-    else:
-        for name in ("closer_to_train_share", "membership_inference_distance", "membership_inference_density"):
-            skipped[name] = no_holdout
-    if sensitive is not None:
-        check_column("attribute_inference", sensitive, "sensitive column", real_train)
-        results.append(_attribute(ctx, sensitive, None, 0.05))
-    else:
-        skipped["attribute_inference"] = "no sensitive column given"
-    results.append(_singling_out(ctx, None, 20, 6, 10))
-    return results, skipped
+    run = leakage_suite(TableInputs(real_train, synthetic, real_holdout, None, sensitive, schema, random_state), max_rows)
+    return run.results, run.skipped
+
+
+def leakage_suite(inputs: TableInputs, max_rows: int | None) -> SuiteRun:
+    """The registered table metrics of the privacy section, run on ``inputs``."""
+    specs = [spec for spec in registered("table") if spec.section == "privacy"]
+    return run_suite(specs, inputs, {"max_rows": max_rows})

@@ -14,7 +14,6 @@ import json
 import math
 import numbers
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,82 +21,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
 
 from ..atomic import atomic_path
+from ..exceptions import DataValidationError
 from ..schema import TableSchema, infer_schema
-from . import plots
-from .detection import coverage, detection_auc
-from .fidelity import column_shapes, pairwise_trends
-from .privacy import DEFAULT_MAX_ROWS, leakage_metrics
+from . import plots, registry
+from .inputs import TableInputs
+from .privacy import DEFAULT_MAX_ROWS
 from .result import MetricResult
-from .utility import augmentation_gain, train_synthetic_test_real
-from .validity import category_validity, missing_values
 
-SECTIONS = {
-    "fidelity": (
-        "column_shapes",
-        "pairwise_trends",
-        "detection_auc",
-        "coverage",
-        "category_validity",
-        "missing_values",
-        "frechet_distance",
-        "kernel_distance",
-    ),
-    "utility": ("train_synthetic_test_real", "augmentation_gain", "classification_accuracy_score"),
-    "privacy": (
-        "distance_to_closest_record",
-        "exact_copy_rate",
-        "nearest_neighbour_distance_ratio",
-        "closer_to_train_share",
-        "membership_inference_distance",
-        "membership_inference_density",
-        "attribute_inference",
-        "singling_out_risk",
-        "image_nearest_neighbour_leakage",
-        "image_exact_copy_rate",
-    ),
-}
+# derived from the metric registry (one declaration per metric); kept as module names for their callers
+SECTIONS: dict[str, tuple[str, ...]] = registry.sections()
 _SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
-
-GUIDE = {
-    "column_shapes": "Mean per-column similarity of the marginals (1 - KS statistic for numbers, 1 - total variation "
-    "for categories). 1 is identical; compare with the reference, what an independent real sample reaches.",
-    "pairwise_trends": "Mean similarity of the relationships between pairs of columns (correlations, contingency tables).",
-    "detection_auc": "Cross-validated ROC AUC of a classifier telling real from synthetic rows. 0.5: indistinguishable.",
-    "coverage": "Share of real rows whose k-NN neighbourhood holds a synthetic row (PRDC); details also give precision, "
-    "recall and density.",
-    "category_validity": "Share of synthetic categories that exist in the real data.",
-    "missing_values": "Mean absolute difference of the per-column missing-value rates.",
-    "train_synthetic_test_real": "A model trained on synthetic rows and tested on real holdout rows (TSTR); the "
-    "reference is the same model trained on real rows (TRTR).",
-    "augmentation_gain": "Gain in balanced accuracy from adding the synthetic rows to the real training rows.",
-    "distance_to_closest_record": "Median distance from a synthetic row to its closest training row. Much below the "
-    "holdout's reference means the generator copies or nearly copies training rows.",
-    "exact_copy_rate": "Share of synthetic rows identical to a training row.",
-    "nearest_neighbour_distance_ratio": "Closest / second-closest training distance. "
-    "Near 0: a synthetic row points at one record.",
-    "closer_to_train_share": "Share of synthetic rows closer to a training row than to a holdout row (equal sizes); "
-    "0.5 is ideal.",
-    "membership_inference_distance": "ROC AUC of guessing whether a record was in training from its distance to the "
-    "synthetic rows. 0.5 is chance; watch the TPR at 1% FPR.",
-    "membership_inference_density": "ROC AUC of a DOMIAS-style attack: is the synthetic data denser around a record "
-    "than the real population is?",
-    "attribute_inference": "How often the sensitive value of a training row is guessed from its closest synthetic "
-    "row; the reference does the same with real holdout rows.",
-    "singling_out_risk": "Share of synthetic rows, unique on a few quasi-identifiers, that match exactly one training row.",
-    "frechet_distance": "Fréchet distance between Gaussians fitted to the features of the training and synthetic images "
-    "(features of a small CNN trained on the real images: not comparable with Inception FID). Compare with the reference, "
-    "the holdout images' distance.",
-    "kernel_distance": "KID-style unbiased MMD² (cubic polynomial kernel) between training and synthetic image features, "
-    "averaged over random subsets; about 0 for one distribution, below 0 for a copy of the training images.",
-    "classification_accuracy_score": "Accuracy on real holdout images of a small CNN trained on the synthetic images and "
-    "labels; the reference is the same CNN trained on the real training images.",
-    "image_nearest_neighbour_leakage": "Share of synthetic images closer (in feature space) to a training image than the "
-    "5% closest holdout images are; the reference is about 0.05, 1 means copies of training images.",
-    "image_exact_copy_rate": "Share of synthetic images pixel-identical to a training image.",
-}
+GUIDE: dict[str, str] = registry.guide()
+HEADLINE_METRICS: tuple[str, ...] = registry.headline_metrics()
+# the report's figures: key (see AuditReport.figures), section and caption
+FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("marginals", "fidelity", "Marginals, real vs synthetic"),
+    ("pairwise", "fidelity", "Pairwise relationships lost"),
+    ("samples", "fidelity", "Images per class: real (left) vs synthetic (right)"),
+    ("utility", "utility", "Utility"),
+    ("dcr", "privacy", "Distance to closest record"),
+    ("membership_roc", "privacy", "Membership inference"),
+    ("image_leakage", "privacy", "Distance to the closest training image"),
+)
 
 
 def _plain(value: Any) -> Any:
@@ -320,38 +267,8 @@ class AuditReport:
             "an independent real sample when it scores about the reference.</p>"
         )
         parts.append(self._html_table(self.results))
-        captions = {
-            "fidelity": [
-                ("marginals", "Marginals, real vs synthetic"),
-                ("pairwise", "Pairwise relationships lost"),
-                ("samples", "Images per class: real (left) vs synthetic (right)"),
-            ],
-            "utility": [("utility", "Utility")],
-            "privacy": [
-                ("dcr", "Distance to closest record"),
-                ("membership_roc", "Membership inference"),
-                ("image_leakage", "Distance to the closest training image"),
-            ],
-        }
         for section in SECTIONS:
-            results = [r for r in self.results if _SECTION_OF.get(r.name) == section]
-            if not results and not any(key in figures for key, _ in captions[section]):
-                continue
-            parts.append(f"<h2>{section.capitalize()}</h2>")
-            for key, caption in captions[section]:
-                if key in figures:
-                    data = base64.b64encode(figures[key]).decode("ascii")
-                    parts.append(
-                        f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
-                        f"<figcaption>{esc(caption)}</figcaption></figure>"
-                    )
-            for r in results:
-                parts.append(
-                    f"<h3>{esc(r.name)}: {esc(_fmt(r.value))} <small>(reference {esc(_fmt(r.details.get('reference')))}, "
-                    f"{esc(r.direction)} is better)</small></h3><p>{esc(GUIDE.get(r.name, ''))}</p>"
-                    "<details><summary>details</summary>"
-                    f"<pre>{esc(json.dumps(_plain(_short(r.details)), indent=1))}</pre></details>"
-                )
+            parts += _html_section(section, [r for r in self.results if _SECTION_OF.get(r.name) == section], figures)
         if self.skipped:
             parts.append(
                 "<h2>Skipped</h2><ul>" + "".join(f"<li><b>{esc(n)}</b>: {esc(w)}</li>" for n, w in self.skipped.items()) + "</ul>"
@@ -370,6 +287,29 @@ class AuditReport:
             "<table><thead><tr><th>section</th><th>metric</th><th>value</th><th>reference</th><th>better</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
+
+
+def _html_section(section: str, results: list[MetricResult], figures: dict[str, bytes]) -> list[str]:
+    """One section of the HTML page: its figures, then each metric with its caption and details (nothing when empty)."""
+    esc = html.escape
+    shown = [(key, caption) for key, where, caption in FIGURES if where == section and key in figures]
+    if not results and not shown:
+        return []
+    parts = [f"<h2>{section.capitalize()}</h2>"]
+    for key, caption in shown:
+        data = base64.b64encode(figures[key]).decode("ascii")
+        parts.append(
+            f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>"
+        )
+    for r in results:
+        parts.append(
+            f"<h3>{esc(r.name)}: {esc(_fmt(r.value))} <small>(reference {esc(_fmt(r.details.get('reference')))}, "
+            f"{esc(r.direction)} is better)</small></h3><p>{esc(GUIDE.get(r.name, ''))}</p>"
+            "<details><summary>details</summary>"
+            f"<pre>{esc(json.dumps(_plain(_short(r.details)), indent=1))}</pre></details>"
+        )
+    return parts
 
 
 def _short(details: dict[str, Any]) -> dict[str, Any]:
@@ -411,18 +351,25 @@ _HTML = (
 
 
 # --------------------------------------------------------------------------- evaluate
-def _check_inputs(real_train: pd.DataFrame, synthetic: pd.DataFrame, real_holdout: pd.DataFrame | None) -> None:
+def _check_inputs(
+    real_train: pd.DataFrame, synthetic: pd.DataFrame, real_holdout: pd.DataFrame | None, **columns: str | None
+) -> None:
+    """TypeError / DataValidationError for a table that is not a DataFrame, is empty, or lacks columns of real_train."""
     for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
         if table is None:
             continue
         if not isinstance(table, pd.DataFrame):
             raise TypeError(f"{label} must be a pandas DataFrame, got {type(table).__name__}")
         if len(table) == 0:
-            raise ValueError(f"{label} is an empty table")
-        if label != "real_train":
-            missing = [c for c in real_train.columns if c not in table.columns]
-            if missing:
-                raise ValueError(f"{label} lacks column(s) {missing} of real_train")
+            raise DataValidationError(f"{label} is an empty table")
+        missing = [c for c in real_train.columns if c not in table.columns]
+        if missing:
+            raise DataValidationError(f"{label} lacks column(s) {missing} of real_train")
+    for what, column in columns.items():
+        if column is not None and column not in real_train.columns:
+            raise DataValidationError(
+                f"{what} column {column!r} is not a column of real_train (columns: {list(real_train.columns)})"
+            )
 
 
 def evaluate(
@@ -439,7 +386,7 @@ def evaluate(
     max_rows: int | None = DEFAULT_MAX_ROWS,
     n_threads: int | None = 1,
 ) -> AuditReport:
-    """Run the default audit suite and return an :class:`AuditReport`.
+    """Run the registered table metrics and return an :class:`AuditReport`.
 
     Fidelity: column shapes, pairwise trends, detection AUC, coverage, category validity,
     missing values. Utility (with ``target`` and ``real_holdout``): train-synthetic-test-real
@@ -448,100 +395,24 @@ def evaluate(
     share and two membership-inference attacks; with ``sensitive`` attribute inference.
     ``max_rows`` caps the query rows of the leakage metrics (detection and coverage use their
     own smaller defaults). ``model``: a fitted synthesizer whose ``privacy_spent_`` is copied
-    into the report. A metric that cannot run on these inputs is listed in ``skipped`` with
-    the reason.
+    into the report. A metric that cannot run on these inputs (MetricNotApplicable) is listed
+    in ``skipped`` with the reason; any other error propagates.
 
     ``n_threads`` caps the OpenMP / BLAS threads while the suite runs (threadpoolctl, restored
     afterwards); None keeps the libraries' defaults. The default is 1: gradient boosting's
     OpenMP threads slow down by an order of magnitude when the cores are busy (measured: a
     detection test took 95 s with 2 threads on a loaded 2-core machine, 3 s with one).
     """
-    if n_threads is None:
-        return _evaluate(real_train, synthetic, real_holdout, target, sensitive, schema, model, random_state, estimator, max_rows)
-    with threadpool_limits(n_threads):
-        return _evaluate(real_train, synthetic, real_holdout, target, sensitive, schema, model, random_state, estimator, max_rows)
-
-
-def _evaluate(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    real_holdout: pd.DataFrame | None,
-    target: str | None,
-    sensitive: str | None,
-    schema: TableSchema | None,
-    model: Any,
-    random_state: Any,
-    estimator: Any,
-    max_rows: int | None,
-) -> AuditReport:
-    _check_inputs(real_train, synthetic, real_holdout)
-    for what, column in (("target", target), ("sensitive", sensitive)):
-        if column is not None and column not in real_train.columns:
-            raise ValueError(f"{what} column {column!r} is not a column of real_train (columns: {list(real_train.columns)})")
+    _check_inputs(real_train, synthetic, real_holdout, target=target, sensitive=sensitive)
     schema = schema if schema is not None else infer_schema(real_train)
     if isinstance(random_state, numbers.Integral) or random_state is None:
         seed = random_state
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    common = {"real_holdout": real_holdout, "schema": schema, "random_state": seed}
-    results: list[MetricResult] = []
-    skipped: dict[str, str] = {}
-    seconds: dict[str, float] = {}
-
-    def run(name: str, function: Callable[[], MetricResult]) -> None:
-        start = time.perf_counter()
-        try:
-            results.append(function())
-        except ValueError as exc:  # the inputs do not allow this metric: say why, give no value
-            skipped[name] = str(exc)
-        seconds[name] = time.perf_counter() - start
-
+    inputs = TableInputs(real_train, synthetic, real_holdout, target, sensitive, schema, seed)
     started = time.perf_counter()
-    run("column_shapes", lambda: column_shapes(real_train, synthetic, **common))
-    run("pairwise_trends", lambda: pairwise_trends(real_train, synthetic, **common))
-    run("detection_auc", lambda: detection_auc(real_train, synthetic, **common))
-    run("coverage", lambda: coverage(real_train, synthetic, **common))
-    run("category_validity", lambda: category_validity(real_train, synthetic, **common))
-    run("missing_values", lambda: missing_values(real_train, synthetic, **common))
-
-    if target is None or real_holdout is None:
-        why = "no target column given" if target is None else "needs a real_holdout (real rows kept out of training) to test on"
-        skipped["train_synthetic_test_real"] = skipped["augmentation_gain"] = why
-    else:
-        run(
-            "train_synthetic_test_real",
-            lambda: train_synthetic_test_real(real_train, synthetic, target=target, estimator=estimator, **common),
-        )
-        if schema[target].is_discrete:
-            run(
-                "augmentation_gain",
-                lambda: augmentation_gain(real_train, synthetic, target=target, estimator=estimator, **common),
-            )
-        else:
-            skipped["augmentation_gain"] = f"target {target!r} is {schema[target].kind}: augmentation gain is for classification"
-
-    start = time.perf_counter()
-    leakage, leakage_skipped = leakage_metrics(
-        real_train, synthetic, real_holdout=real_holdout, schema=schema, random_state=seed, sensitive=sensitive, max_rows=max_rows
-    )
-    seconds["leakage_metrics"] = time.perf_counter() - start
-    results += leakage
-    skipped.update(leakage_skipped)
-
-    warnings_: list[str] = []
-    copies = next((r for r in results if r.name == "exact_copy_rate"), None)
-    overlap = None if copies is None else copies.details.get("reference")
-    # many holdout rows equal to training rows although training rows are nearly all distinct: the same people
-    if overlap is not None and overlap > 0.5 and real_train.duplicated().mean() < 0.1:
-        warnings_.append(
-            f"{overlap:.0%} of the holdout rows also appear in real_train: the holdout was not held out, so the "
-            "references and the membership attacks are meaningless (pass the training rows only as real_train)"
-        )
-
-    privacy_spent = None
-    if model is not None:
-        spent = getattr(model, "privacy_spent_", None)
-        privacy_spent = dict(spent) if spent is not None else {"note": f"{type(model).__name__} does not report privacy_spent_"}
+    with registry.limit_threads(n_threads):
+        run = registry.run_suite(registry.registered("table"), inputs, {"estimator": estimator, "max_rows": max_rows})
     info = {
         "n_rows": {
             "real_train": len(real_train),
@@ -552,11 +423,23 @@ def _evaluate(
         "target": target,
         "sensitive": sensitive,
         "random_state": seed,
-        "seconds": seconds,
+        "seconds": run.seconds,
         "seconds_total": time.perf_counter() - started,
-        "warnings": warnings_,
+        "warnings": _overlap_warnings(run.results, real_train),
     }
     tables = {"real_train": real_train, "synthetic": synthetic}
     if real_holdout is not None:
         tables["real_holdout"] = real_holdout
-    return AuditReport(results, skipped, privacy_spent, info, tables, schema)
+    return AuditReport(run.results, run.skipped, registry.privacy_spent_of(model), info, tables, schema)
+
+
+def _overlap_warnings(results: list[MetricResult], real_train: pd.DataFrame) -> list[str]:
+    """A warning when many holdout rows equal training rows although the training rows are nearly all distinct."""
+    copies = next((r for r in results if r.name == "exact_copy_rate"), None)
+    overlap = None if copies is None else copies.details.get("reference")
+    if overlap is not None and overlap > 0.5 and real_train.duplicated().mean() < 0.1:  # the same people
+        return [
+            f"{overlap:.0%} of the holdout rows also appear in real_train: the holdout was not held out, so the "
+            "references and the membership attacks are meaningless (pass the training rows only as real_train)"
+        ]
+    return []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from sklearn.utils import check_random_state
 
+from ..exceptions import DataValidationError, MetricNotApplicable
 from ..schema import ColumnSpec, TableSchema, infer_schema
 from ..transform.columns import to_float
+from .inputs import TableInputs
+from .registry import metric
 from .result import MetricResult
 
 _MISSING = "<missing>"
@@ -48,7 +52,7 @@ def category_labels(series: pd.Series, spec: ColumnSpec) -> np.ndarray:
         known = np.array([str(c) for c in spec.categories], dtype=object)
         try:
             idx = pd.Index(spec.categories, dtype=object).get_indexer(pd.Index(values))
-        except (TypeError, ValueError):  # unhashable or odd values: keep their text
+        except TypeError:  # unhashable values: keep their text
             idx = np.full(len(values), -1)
         labels = np.where(idx >= 0, known[np.maximum(idx, 0)], labels)
     labels[missing] = np.nan
@@ -170,17 +174,101 @@ def _default_estimator(classification: bool, random_state: int | None) -> BaseEs
     return HistGradientBoostingRegressor(random_state=random_state)
 
 
-# --------------------------------------------------------------------------- metric
-def train_synthetic_test_real(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    estimator: BaseEstimator | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-) -> MetricResult:
+# --------------------------------------------------------------------------- shared task set-up
+_TABLES = ("real_train", "synthetic", "real_holdout")
+# the declaration the two task metrics share (registry.metric keywords)
+_TASK_METRIC: dict[str, Any] = {
+    "section": "utility",
+    "direction": "higher",
+    "inputs": TableInputs,
+    "needs": ("target", "holdout"),
+    "headline": True,
+    "suite": ("estimator",),
+}
+
+
+def _task_features(name: str, inputs: TableInputs) -> tuple[TableSchema, list[str]]:
+    """The schema and the feature columns (every schema column but the target), checked in every table."""
+    target = inputs.target
+    tables = {label: getattr(inputs, label) for label in _TABLES}
+    for label, table in tables.items():
+        if target not in table.columns:
+            raise DataValidationError(f"target {target!r} is not a column of {label} (columns: {list(table.columns)})")
+    schema = inputs.schema if inputs.schema is not None else infer_schema(inputs.real_train)
+    features = [c for c in schema.names if c != target]
+    if not features:
+        raise MetricNotApplicable(f"{name} needs at least one feature column besides the target")
+    for label in _TABLES[1:]:
+        missing = [c for c in features if c not in tables[label].columns]
+        if missing:
+            raise DataValidationError(f"{label} lacks feature column(s) {missing}")
+    return schema, features
+
+
+def _labelled_rows(table: pd.DataFrame, target: str, spec: ColumnSpec, features: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and target values (class labels or floats) of the rows whose target is present."""
+    y = category_labels(table[target], spec) if spec.is_discrete else to_float(table[target], spec)
+    keep = ~pd.isna(y)
+    X = table.loc[keep, features].reset_index(drop=True) if not keep.all() else table[features]
+    return X, y[keep]
+
+
+def _minority(y: np.ndarray) -> tuple[pd.Series, Any]:
+    """Class counts and the minority class (the rarest; ties: the smallest label)."""
+    counts = pd.Series(y).value_counts()
+    return counts, min(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def _fitted(schema: TableSchema, features: list[str], estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray) -> Pipeline:
+    return Pipeline([("features", feature_preprocessor(schema, features)), ("model", clone(estimator))]).fit(X, y)
+
+
+# --------------------------------------------------------------------------- train synthetic, test real
+_ONE_CLASS = {
+    "synthetic": "a classifier cannot be trained on it, so there is no TSTR score",
+    "real_train": "a classifier cannot be trained on it, so there is no TRTR reference",
+    "real_holdout": "ROC AUC is undefined on it",
+}
+
+
+def _tstr_tables(inputs: TableInputs, schema: TableSchema, features: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
+    """Rows with a target value of each table, and how many were dropped for a missing target."""
+    target, spec = inputs.target, schema[inputs.target]
+    tables, dropped = {}, {}
+    for label in _TABLES:
+        table = getattr(inputs, label)
+        tables[label] = _labelled_rows(table, target, spec, features)
+        dropped[label] = int(len(table) - len(tables[label][1]))
+        if dropped[label] == len(table):
+            raise MetricNotApplicable(f"{label} has no rows with a value of target {target!r}")
+        if spec.is_discrete and len(classes := pd.unique(tables[label][1])) < 2:
+            raise MetricNotApplicable(f"the {label} target {target!r} has only one class ({classes[0]!r}): " + _ONE_CLASS[label])
+    return tables, dropped
+
+
+def _tstr_scorer(tables: dict[str, Any], classification: bool) -> tuple[str, dict[str, Any], Callable[[Any], dict]]:
+    """The main score's name, the task's details and the function that scores a fitted model on the holdout."""
+    X_test, y_test = tables["real_holdout"]
+    if not classification:
+        return "r2", {}, lambda model: _regression_metrics(model, X_test, y_test)
+    counts, positive = _minority(tables["real_train"][1])
+    labels = sorted(set(counts.index) | set(y_test))
+    binary = len(counts) == 2
+    task = {
+        "classes": [str(c) for c in counts.index],
+        "averaging": "binary" if binary else "macro one-vs-rest",
+        "positive_class": positive if binary else None,
+    }
+    return "roc_auc", task, lambda m: _classification_metrics(m, X_test, y_test, positive=positive, binary=binary, labels=labels)
+
+
+@metric(
+    name="train_synthetic_test_real",
+    **_TASK_METRIC,
+    caption="A model trained on synthetic rows and tested on real holdout rows (TSTR); the "
+    "reference is the same model trained on real rows (TRTR).",
+)
+def train_synthetic_test_real(inputs: TableInputs, *, estimator: BaseEstimator | None = None) -> MetricResult:
     """Train on synthetic, test on real (TSTR), with train-on-real (TRTR) as the reference.
 
     The same (cloned) ``estimator`` is fitted on ``synthetic`` and on ``real_train`` and both
@@ -198,86 +286,27 @@ def train_synthetic_test_real(
     TRTR score.
 
     Raises:
-        ValueError: when ``real_holdout`` or ``target`` is missing, the target is not a column
-            of a table, a table has no usable rows, or a target used for classification has a
-            single class in ``real_train``, ``synthetic`` or ``real_holdout``.
+        MetricNotApplicable: without ``real_holdout`` or ``target``, when a table has no usable
+            rows, or a target used for classification has a single class in ``real_train``,
+            ``synthetic`` or ``real_holdout``.
+        DataValidationError: when the target or a feature is not a column of a table.
     """
-    if real_holdout is None:
-        raise ValueError("train_synthetic_test_real needs a real_holdout: real rows kept out of training, to test on")
-    if target is None:
-        raise ValueError("train_synthetic_test_real needs a target: the name of the column to predict")
-    for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
-        if target not in table.columns:
-            raise ValueError(f"target {target!r} is not a column of {label} (columns: {list(table.columns)})")
-    schema = schema if schema is not None else infer_schema(real_train)
-    features = [c for c in schema.names if c != target]
-    if not features:
-        raise ValueError("train_synthetic_test_real needs at least one feature column besides the target")
-    for label, table in (("synthetic", synthetic), ("real_holdout", real_holdout)):
-        missing = [c for c in features if c not in table.columns]
-        if missing:
-            raise ValueError(f"{label} lacks feature column(s) {missing}")
-
-    spec = schema[target]
-    classification = spec.is_discrete
-    tables: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
-    dropped: dict[str, int] = {}
-    for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
-        y = category_labels(table[target], spec) if classification else to_float(table[target], spec)
-        keep = ~pd.isna(y)
-        dropped[label] = int((~keep).sum())
-        if not keep.any():
-            raise ValueError(f"{label} has no rows with a value of target {target!r}")
-        X = table.loc[keep, features].reset_index(drop=True) if not keep.all() else table[features]
-        tables[label] = (X, y[keep])
-
-    details: dict[str, Any] = {"task": "classification" if classification else "regression", "target": target}
-    if classification:
-        counts = pd.Series(tables["real_train"][1]).value_counts()
-        for label in ("real_train", "synthetic", "real_holdout"):
-            classes = pd.unique(tables[label][1])
-            if len(classes) < 2:
-                raise ValueError(
-                    f"the {label} target {target!r} has only one class ({classes[0]!r}): "
-                    + {
-                        "synthetic": "a classifier cannot be trained on it, so there is no TSTR score",
-                        "real_train": "a classifier cannot be trained on it, so there is no TRTR reference",
-                        "real_holdout": "ROC AUC is undefined on it",
-                    }[label]
-                )
-        positive = min(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        labels = sorted(set(counts.index) | set(tables["real_holdout"][1]))
-        binary = len(counts) == 2
-        main = "roc_auc"
-        details.update(
-            {
-                "classes": [str(c) for c in counts.index],
-                "averaging": "binary" if binary else "macro one-vs-rest",
-                "positive_class": positive if binary else None,
-            }
-        )
-    else:
-        main = "r2"
-
-    seed = _seed(random_state)
-    base = estimator if estimator is not None else _default_estimator(classification, seed)
-    X_test, y_test = tables["real_holdout"]
-    results: dict[str, dict[str, Any]] = {}
-    for run, source in (("tstr", "synthetic"), ("trtr", "real_train")):
-        X, y = tables[source]
-        model = Pipeline([("features", feature_preprocessor(schema, features)), ("model", clone(base))])
-        model.fit(X, y)
-        if classification:
-            results[run] = _classification_metrics(model, X_test, y_test, positive=positive, binary=binary, labels=labels)
-        else:
-            results[run] = _regression_metrics(model, X_test, y_test)
-
-    tstr, trtr = results["tstr"][main], results["trtr"][main]
+    schema, features = _task_features("train_synthetic_test_real", inputs)
+    classification = schema[inputs.target].is_discrete
+    tables, dropped = _tstr_tables(inputs, schema, features)
+    main, task, score = _tstr_scorer(tables, classification)
+    base = estimator if estimator is not None else _default_estimator(classification, _seed(inputs.random_state))
+    runs = {
+        run: score(_fitted(schema, features, base, *tables[source]))
+        for run, source in (("tstr", "synthetic"), ("trtr", "real_train"))
+    }
+    tstr, trtr = runs["tstr"][main], runs["trtr"][main]
+    details: dict[str, Any] = {"task": "classification" if classification else "regression", "target": inputs.target, **task}
     details.update(
         {
             "metric": main,
-            "tstr": results["tstr"],
-            "trtr": results["trtr"],
+            "tstr": runs["tstr"],
+            "trtr": runs["trtr"],
             "trtr_score": trtr,
             "reference": trtr,
             "reference_note": "train on real (TRTR): the same model trained on real_train",
@@ -287,10 +316,9 @@ def train_synthetic_test_real(
             "dropped_missing_target": dropped,
         }
     )
-    value = float("nan") if tstr is None else float(tstr)
     if tstr is None:
         details["note"] = f"the estimator has neither predict_proba nor decision_function: no {main}"
-    return MetricResult("train_synthetic_test_real", value, "higher", details)
+    return MetricResult("train_synthetic_test_real", float("nan") if tstr is None else float(tstr), "higher", details)
 
 
 # --------------------------------------------------------------------------- augmentation gain
@@ -310,16 +338,12 @@ def _minority_scores(model: Any, X: pd.DataFrame, y: np.ndarray, minority: Any) 
     }
 
 
-def augmentation_gain(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    estimator: BaseEstimator | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-) -> MetricResult:
+@metric(
+    name="augmentation_gain",
+    **_TASK_METRIC,
+    caption="Gain in balanced accuracy from adding the synthetic rows to the real training rows.",
+)
+def augmentation_gain(inputs: TableInputs, *, estimator: BaseEstimator | None = None) -> MetricResult:
     """Gain from training on real + synthetic rows instead of real rows alone, for a (imbalanced) classification target.
 
     The same (cloned) ``estimator`` (default ``HistGradientBoostingClassifier``) is fitted on
@@ -329,50 +353,30 @@ def augmentation_gain(
     ``details`` hold both score sets and every gain. Reference: 0, the real-only model.
 
     Raises:
-        ValueError: without a holdout or target, when the target is missing from a table, is
-            not discrete (regression has no minority class), or has a single class in real_train.
+        MetricNotApplicable: without a holdout or target, when the target is not discrete
+            (regression has no minority class) or has a single class in real_train.
+        DataValidationError: when the target or a feature is missing from a table.
     """
-    name = "augmentation_gain"
-    if real_holdout is None:
-        raise ValueError(f"{name} needs a real_holdout: real rows kept out of training, to test on")
-    if target is None:
-        raise ValueError(f"{name} needs a target: the name of the class column")
-    for label, table in (("real_train", real_train), ("synthetic", synthetic), ("real_holdout", real_holdout)):
-        if target not in table.columns:
-            raise ValueError(f"target {target!r} is not a column of {label} (columns: {list(table.columns)})")
-    schema = schema if schema is not None else infer_schema(real_train)
+    name, target = "augmentation_gain", inputs.target
+    schema, features = _task_features(name, inputs)
     spec = schema[target]
     if not spec.is_discrete:
-        raise ValueError(f"{name} needs a discrete target; {target!r} is {spec.kind}")
-    features = [c for c in schema.names if c != target]
-    if not features:
-        raise ValueError(f"{name} needs at least one feature column besides the target")
-    missing = [c for c in features if c not in synthetic.columns or c not in real_holdout.columns]
-    if missing:
-        raise ValueError(f"synthetic or real_holdout lacks feature column(s) {missing}")
-
-    def rows(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        y = category_labels(table[target], spec)
-        keep = ~pd.isna(y)
-        return table.loc[keep, features].reset_index(drop=True), y[keep]
-
-    X_real, y_real = rows(real_train)
-    X_syn, y_syn = rows(synthetic)
-    X_test, y_test = rows(real_holdout)
-    counts = pd.Series(y_real).value_counts()
-    if len(counts) < 2:
-        raise ValueError(f"the real_train target {target!r} has a single class: there is nothing to classify")
+        raise MetricNotApplicable(f"{name} needs a discrete target; {target!r} is {spec.kind}")
+    (X_real, y_real), (X_syn, y_syn), (X_test, y_test) = (
+        _labelled_rows(getattr(inputs, t), target, spec, features) for t in _TABLES
+    )
+    if pd.Series(y_real).nunique() < 2:
+        raise MetricNotApplicable(f"the real_train target {target!r} has a single class: there is nothing to classify")
     if len(y_test) == 0:
-        raise ValueError(f"real_holdout has no rows with a value of target {target!r}")
-    minority = min(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
-    base = estimator if estimator is not None else _default_estimator(True, _seed(random_state))
+        raise MetricNotApplicable(f"real_holdout has no rows with a value of target {target!r}")
+    counts, minority = _minority(y_real)
+    base = estimator if estimator is not None else _default_estimator(True, _seed(inputs.random_state))
     X_aug = pd.concat([X_real.astype(object), X_syn.astype(object)], ignore_index=True)
     y_aug = np.concatenate([y_real, y_syn])
-    scores = {}
-    for run, (X, y) in {"real_only": (X_real, y_real), "augmented": (X_aug, y_aug)}.items():
-        model = Pipeline([("features", feature_preprocessor(schema, features)), ("model", clone(base))])
-        model.fit(X, y)
-        scores[run] = _minority_scores(model, X_test, y_test, minority)
+    scores = {
+        run: _minority_scores(_fitted(schema, features, base, X, y), X_test, y_test, minority)
+        for run, (X, y) in {"real_only": (X_real, y_real), "augmented": (X_aug, y_aug)}.items()
+    }
     gains = {
         k: None if scores["augmented"][k] is None else scores["augmented"][k] - scores["real_only"][k]
         for k in scores["real_only"]

@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..schema import ColumnSpec, TableSchema
-from ._common import check_tables, table_schema
+from ..schema import ColumnSpec
+from ._common import NO_REFERENCE, check_tables, set_reference, table_schema
+from .inputs import TableInputs
+from .registry import metric
 from .result import MetricResult
 from .utility import category_labels
 
@@ -28,15 +30,14 @@ def _in_domain(frame: pd.DataFrame, spec: ColumnSpec, domain: set[str]) -> float
     return float(pd.Index(present).isin(list(domain)).mean())
 
 
-def category_validity(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-) -> MetricResult:
+@metric(
+    name="category_validity",
+    section="fidelity",
+    direction="higher",
+    inputs=TableInputs,
+    caption="Share of synthetic categories that exist in the real data.",
+)
+def category_validity(inputs: TableInputs) -> MetricResult:
     """Share of present synthetic values of each discrete column that lie in the real domain, averaged over columns.
 
     The domain is the schema's categories when a ``schema`` is given, else the values seen in
@@ -44,9 +45,10 @@ def category_validity(
     same share for holdout rows (real values rare enough to be absent from training). The value
     is NaN, with a note, when the table has no discrete column.
     """
+    real_train, synthetic, real_holdout = inputs.real_train, inputs.synthetic, inputs.real_holdout
     check_tables("category_validity", real_train, synthetic=synthetic, real_holdout=real_holdout)
-    declared = schema is not None
-    schema = table_schema(real_train, schema)
+    declared = inputs.schema is not None
+    schema = table_schema(real_train, inputs.schema)
     per_column: dict[str, float] = {}
     reference: dict[str, float] = {}
     invalid_examples: dict[str, list[str]] = {}
@@ -76,8 +78,7 @@ def category_validity(
         details["reference_per_column"] = reference
         details["reference_note"] = "the same share for holdout rows"
     else:
-        details["reference"] = None
-        details["reference_note"] = "no real_holdout given: no real-vs-real reference"
+        details["reference"], details["reference_note"] = None, NO_REFERENCE
     if per_column:
         value = float(np.mean(list(per_column.values())))
     else:
@@ -90,31 +91,28 @@ def _missing_rates(frame: pd.DataFrame, names: list[str]) -> dict[str, float]:
     return {c: float(frame[c].isna().mean()) for c in names}
 
 
-def missing_values(
-    real_train: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    real_holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    schema: TableSchema | None = None,
-    random_state: Any = None,
-) -> MetricResult:
+@metric(
+    name="missing_values",
+    section="fidelity",
+    direction="lower",
+    inputs=TableInputs,
+    caption="Mean absolute difference of the per-column missing-value rates.",
+)
+def missing_values(inputs: TableInputs) -> MetricResult:
     """Mean absolute difference between the real and synthetic missing-value rates of the columns.
 
     ``details`` hold each column's rates and difference. Reference: the same difference
     between holdout and training rates.
     """
-    check_tables("missing_values", real_train, synthetic=synthetic, real_holdout=real_holdout)
-    names = table_schema(real_train, schema).names
-    real, synth = _missing_rates(real_train, names), _missing_rates(synthetic, names)
+    real_train, real_holdout = inputs.real_train, inputs.real_holdout
+    check_tables("missing_values", real_train, synthetic=inputs.synthetic, real_holdout=real_holdout)
+    names = table_schema(real_train, inputs.schema).names
+    real, synth = _missing_rates(real_train, names), _missing_rates(inputs.synthetic, names)
     diff = {c: abs(real[c] - synth[c]) for c in names}
     details: dict[str, Any] = {"real_rate": real, "synthetic_rate": synth, "per_column": diff}
+    reference = None
     if real_holdout is not None:
-        hold = _missing_rates(real_holdout, names)
-        details["holdout_rate"] = hold
-        details["reference"] = float(np.mean([abs(real[c] - hold[c]) for c in names]))
-        details["reference_note"] = "the same difference between holdout and training rates"
-    else:
-        details["reference"] = None
-        details["reference_note"] = "no real_holdout given: no real-vs-real reference"
+        hold = details["holdout_rate"] = _missing_rates(real_holdout, names)
+        reference = float(np.mean([abs(real[c] - hold[c]) for c in names]))
+    set_reference(details, reference, "the same difference between holdout and training rates")
     return MetricResult("missing_values", float(np.mean(list(diff.values()))), "lower", details)
