@@ -240,3 +240,59 @@ def test_schema_command_drafts_a_reviewable_schema_and_never_overwrites(csv, tmp
 def test_synthesize_without_epsilon_says_there_is_no_guarantee(csv, tmp_path, capsys):
     assert main(["synthesize", str(csv), "-o", str(tmp_path / "out.csv"), "--epochs", "1", "--batch-size", "100", "-q"]) == 0
     assert "no formal guarantee" in capsys.readouterr().out
+
+
+def test_a_synthaug_error_exits_2_with_a_one_line_message(tmp_path, capsys, monkeypatch):
+    from synthaug.cli import tables
+    from synthaug.exceptions import DataValidationError
+
+    def refuse(args):
+        raise DataValidationError("column 'x' is bad\nsee the schema")
+
+    monkeypatch.setattr(tables, "cmd_schema", refuse)
+    assert main(["schema", str(tmp_path / "in.csv"), "-o", str(tmp_path / "s.json")]) == 2
+    assert capsys.readouterr().err == "synthaug schema: error: column 'x' is bad see the schema\n"
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), ValueError("a bug, not bad input"), KeyError("lost")])
+def test_an_unexpected_error_exits_1_with_its_traceback(tmp_path, capsys, monkeypatch, error):
+    from synthaug.cli import tables
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(tables, "cmd_schema", fail)
+    assert main(["schema", str(tmp_path / "in.csv"), "-o", str(tmp_path / "s.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last)") and f"{type(error).__name__}: " in err
+    assert "in fail" in err and err.rstrip().endswith("please report it with the traceback above")
+
+
+def test_usage_errors_stay_argparse_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["synthesize"])
+    assert info.value.code == 2 and "required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--strategy", "most"], "--strategy must be one of auto, minority"),
+        (["--strategy", "-1"], "a positive number, got '-1'"),
+        (["--model", "gpt"], "--model: unknown synthesizer 'gpt'"),
+        (["--epsilon", "1", "--max-grad-norm", "0", "--schema", "s.json"], "max_grad_norm must be a positive number"),
+    ],
+)
+def test_oversample_flags_the_cli_parses_exit_2(tmp_path, capsys, args, message):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"x": range(12), "label": ["rare"] * 3 + ["common"] * 9}).to_csv(source, index=False)
+    code = main(["oversample", str(source), "--target", "label", "-o", str(tmp_path / "o.csv"), "--epochs", "1", "-q", *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_parse_strategy_reads_names_and_numbers():
+    from synthaug.cli.tables import parse_strategy
+
+    assert parse_strategy("not majority") == "not majority" and parse_strategy("0.5") == 0.5 and parse_strategy("1e0") == 1.0

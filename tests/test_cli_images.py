@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthaug import cli
+from synthaug.cli import images as cli_images
 from synthaug.cli import main
 from synthaug.image_io import read_images, write_images, write_npz
 
@@ -52,7 +52,7 @@ def fake(monkeypatch):
         made.append(FakeImageSynthesizer(model=model, **params))
         return made[-1]
 
-    monkeypatch.setattr(cli, "_image_synthesizer", build)
+    monkeypatch.setattr(cli_images, "_image_synthesizer", build)
     return made
 
 

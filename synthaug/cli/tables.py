@@ -1,0 +1,135 @@
+"""The table commands: ``schema``, ``synthesize``, ``oversample`` and ``sample``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+from ..exceptions import ParameterError
+from .common import (
+    check_model_name,
+    check_output,
+    check_private_schema,
+    parse_conditions,
+    print_privacy,
+    privacy_params,
+    save_model,
+    schema_param,
+    training_params,
+)
+
+SCHEMA_NOTICE = (
+    'this draft was read from the data: review every kind, and set "public": true only where the categories or '
+    "bounds are public knowledge. What you declare public from it is your decision and outside any DP guarantee; "
+    "undeclared domains are released with noise under --epsilon."
+)
+STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Draft a schema from a table, for the user to review and declare."""
+    from ..atomic import atomic_path
+    from ..io import read_table
+    from ..schema import infer_schema
+
+    source, output = Path(args.input), Path(args.output)
+    check_output(output, [source], args.overwrite)
+    schema = infer_schema(read_table(source))
+    with atomic_path(output, suffix=".tmp") as tmp:
+        Path(tmp).write_text(schema.to_json(indent=2) + "\n", encoding="utf-8")
+    print(f"wrote a draft schema of {len(schema)} columns to {output}")
+    print(SCHEMA_NOTICE)
+    return 0
+
+
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    """Fit a synthesizer on a table and write a synthetic copy (optionally only rows meeting conditions)."""
+    from ..io import read_table, table_format, write_table
+    from ..synthesizers.base import check_conditions
+    from ..synthesizers.registry import get_synthesizer
+
+    source, output = Path(args.input), Path(args.output)
+    table_format(output)
+    check_output(output, [source], args.overwrite)
+    if args.save_model:
+        check_output(Path(args.save_model), [source, output], args.overwrite, "model path")
+    check_private_schema(args)
+    df = read_table(source)
+    conditions = parse_conditions(args.condition)
+    if args.epsilon is None:  # under DP the released categories are checked by sample(), not the private values
+        check_conditions(df, conditions)
+    params = {"random_state": args.seed, "verbose": not args.quiet, **privacy_params(args, len(df)), **schema_param(args.schema)}
+    model = get_synthesizer(check_model_name(args.model), **training_params(args, **params))
+    start = time.perf_counter()
+    model.fit(df)
+    fit_seconds = time.perf_counter() - start
+    synthetic = model.sample(args.rows if args.rows is not None else len(df), conditions=conditions or None)
+    write_table(synthetic, output)
+    print(f"fitted {args.model} on {len(df)} rows x {df.shape[1]} columns in {fit_seconds:.1f}s")
+    print(f"wrote {len(synthetic)} synthetic rows to {output}")
+    print_privacy(model.privacy_spent_)
+    save_model(model, args.save_model)
+    return 0
+
+
+def parse_strategy(text: str) -> str | float:
+    """``--strategy``: one of imbalanced-learn's named strategies, or a number (binary targets)."""
+    if text in STRATEGIES:
+        return text
+    if _NUMBER.fullmatch(text.strip()) and float(text) > 0:
+        return float(text)
+    raise ParameterError(f"--strategy must be one of {', '.join(STRATEGIES)} or a positive number, got {text!r}")
+
+
+def cmd_oversample(args: argparse.Namespace) -> int:
+    """Balance a table's classes with synthetic rows of the rarer classes."""
+    from ..io import read_table, table_format, write_table
+    from ..over_sampling import GenerativeOverSampler, check_target_column
+    from ..synthesizers.registry import get_synthesizer
+
+    source, output = Path(args.input), Path(args.output)
+    table_format(output)
+    check_output(output, [source], args.overwrite)
+    check_private_schema(args)
+    strategy = parse_strategy(args.strategy)
+    df = read_table(source)
+    X, y = check_target_column(df, args.target)
+    params = {"verbose": not args.quiet, **privacy_params(args, len(df)), **schema_param(args.schema, drop=args.target)}
+    sampler = GenerativeOverSampler(
+        synthesizer=get_synthesizer(check_model_name(args.model), **training_params(args, **params)),
+        sampling_strategy=strategy,
+        mode=args.mode,
+        random_state=args.seed,
+    )
+    if args.epsilon is None:
+        print(f"class counts before: {y.value_counts().sort_index().to_dict()}")
+    X_res, y_res = sampler.fit_resample(X, y)
+    balanced = X_res.copy()
+    balanced.insert(df.columns.get_loc(args.target), args.target, y_res.to_numpy())
+    write_table(balanced, output)
+    if args.epsilon is None:
+        print(f"class counts after:  {y_res.value_counts().sort_index().to_dict()}")
+    else:  # the synthetic counts come from the noisy class histogram
+        print(f"synthetic rows per class (from the noisy class counts): {sampler.sampling_strategy_}")
+    print(f"wrote {len(balanced)} rows ({len(balanced) - len(df)} synthetic) to {output}")
+    print_privacy(sampler.privacy_spent_)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Draw rows from a saved model, streamed to the output one chunk at a time."""
+    from ..io import table_format, write_table_chunks
+    from ..persistence import load
+
+    model_path, output = Path(args.model), Path(args.output)
+    table_format(output)
+    check_output(output, [model_path], args.overwrite)
+    model = load(model_path)
+    conditions = parse_conditions(args.condition) or None
+    chunks = model.iter_samples(args.rows, chunk_size=args.chunk_size, conditions=conditions, random_state=args.seed)
+    _, rows = write_table_chunks(chunks, output)  # memory bounded by one chunk
+    print(f"wrote {rows} synthetic rows to {output}")
+    return 0
