@@ -8,6 +8,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from .codecs import set_model_lookup as _set_model_lookup
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -24,7 +26,8 @@ _LAZY = {
     "get_synthesizer": "synthaug.synthesizers.registry",
     "available_synthesizers": "synthaug.synthesizers.registry",
     "GenerativeOverSampler": "synthaug.over_sampling",
-    "load": "synthaug.persistence",
+    "load": "synthaug.synthesizers.registry",
+    "load_model": "synthaug.synthesizers.registry",
     "read_table": "synthaug.io",
     "write_table": "synthaug.io",
     "load_dataset": "synthaug.datasets",
@@ -38,6 +41,14 @@ _LAZY = {
 }
 
 __all__ = ["__version__", *_LAZY]
+
+
+def _synthesizer_class(name: str) -> type:
+    """Model files name their class; the synthesizer registry maps the name (imported on use)."""
+    return import_module("synthaug.synthesizers.registry").synthesizer_class(name)
+
+
+_set_model_lookup(_synthesizer_class)
 
 
 def __getattr__(name: str) -> Any:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .exceptions import ParameterError
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -46,7 +48,7 @@ def load_dataset(name: str = "breast_cancer") -> Dataset:
     from sklearn import datasets
 
     if name not in _LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(available_datasets())}")
+        raise ParameterError(f"unknown dataset {name!r}; available: {', '.join(available_datasets())}")
     loader = getattr(datasets, _LOADERS[name])
     bunch = loader(as_frame=True, scaled=False) if name == "diabetes" else loader(as_frame=True)
     frame = bunch.frame.copy()

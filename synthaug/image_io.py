@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from .atomic import atomic_path
-from .exceptions import ImageFileError
+from .exceptions import ImageFileError, ParameterError
 
 #: file extensions read from class folders, and the format each one means
 IMAGE_EXTENSIONS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".bmp": "bmp"}
@@ -363,11 +363,11 @@ def labels_to_sample(y: np.ndarray, *, per_class: int | None = None, balance: bo
     (classes already at the maximum get none).
     """
     if per_class is not None and balance:
-        raise ValueError("per_class and balance exclude each other")
+        raise ParameterError("per_class and balance exclude each other")
     classes, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
     if per_class is not None:
         if int(per_class) < 1:
-            raise ValueError(f"per_class must be at least 1; got {per_class}")
+            raise ParameterError(f"per_class must be at least 1; got {per_class}")
         wanted = np.full_like(counts, int(per_class))
     elif balance:
         wanted = counts.max() - counts

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .exceptions import SpecError
+from .exceptions import PrivacyError, SpecError
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "input": ("path", "dataset", "target", "holdout"),
@@ -206,7 +206,7 @@ def _check_privacy(spec: Mapping[str, Any]) -> dict[str, Any]:
             raise SpecError(f"privacy.{key} must be a number, got {section[key]!r}")
     try:
         config = check_dp(section)
-    except ValueError as exc:
+    except PrivacyError as exc:
         raise SpecError(f"[privacy]: {exc}") from exc
     return {key: value for key, value in config.to_dict().items() if value is not None}
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .codecs import register_codec
 from .exceptions import DataValidationError, SchemaError
 
 KINDS: tuple[str, ...] = ("continuous", "integer", "categorical", "boolean", "datetime")
@@ -155,10 +156,6 @@ class TableSchema:
     def __iter__(self):
         return iter(self.columns)
 
-    @property
-    def discrete_columns(self) -> list[str]:
-        return [c.name for c in self.columns if c.is_discrete]
-
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [c.to_dict() for c in self.columns]}
 
@@ -215,6 +212,9 @@ class TableSchema:
         extra = [c for c in df.columns if c not in self]
         if extra:
             raise DataValidationError(f"data has column(s) {extra} that are not in the schema")
+
+
+register_codec(TableSchema, "schema", TableSchema.to_dict, TableSchema.from_dict)
 
 
 def _public_override(name: str, old: ColumnSpec, changes: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from synthaug.exceptions import ConditionError, DataValidationError
+from synthaug.exceptions import ConditionError, DataValidationError, ParameterError
 from synthaug.synthesizers import CTGANSynthesizer, get_synthesizer
 from synthaug.training import ConditionSampler
 
@@ -45,13 +45,13 @@ def test_history_and_eval_mode(mixed_frame):
     "params, message",
     [
         ({"batch_size": 105, "pac": 10}, "multiple of pac"),
-        ({"epochs": 0}, "epochs must be a positive integer"),
+        ({"epochs": 0}, "'epochs' parameter of CTGANSynthesizer must be an int in the range \\[1, inf\\)"),
         ({"generator_dim": (0,)}, "generator_dim"),
         ({"device": "tpu"}, "device"),
     ],
 )
 def test_bad_parameters(mixed_frame, params, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ParameterError, match=message):
         CTGANSynthesizer(**params).fit(mixed_frame)
 
 

@@ -17,7 +17,7 @@ from synthaug import CTGANSynthesizer, FlowSynthesizer, TVAESynthesizer, load
 from synthaug.privacy import DPConfig, PrivateTraining, calibrate_noise, check_dp, check_private_modules, epsilon_of
 from synthaug.privacy.randomness import SecureNoise
 from synthaug.schema import dtype_schema, infer_schema
-from synthaug.training import private_critic_loss
+from synthaug.training import logistic_critic_losses
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -195,7 +195,7 @@ def test_private_critic_keeps_the_fake_rows_gradient():
     expected_batch = trainer.expected_batch_size
     fake = torch.randn(expected_batch, 3, generator=gen) + 2.0
     real = torch.randn(7, 3, generator=gen)
-    trainer.backward_and_step(private_critic_loss(critic, fake, real))
+    trainer.backward_and_step(logistic_critic_losses(critic(torch.cat([fake, real])), fake.shape[0]))
     private = [p.grad.clone() for p in critic.parameters()]
     trainer.close()
 

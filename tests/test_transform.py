@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,8 +10,9 @@ from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from synthaug.exceptions import DataValidationError
-from synthaug.schema import infer_schema
+from synthaug.schema import TableSchema, infer_schema
 from synthaug.transform import TabularTransformer
+from synthaug.transform.dequantized import DequantizedTransformer
 
 
 def assert_same_table(original: pd.DataFrame, restored: pd.DataFrame, rtol: float = 1e-6) -> None:
@@ -135,6 +140,68 @@ def test_state_round_trip(mixed_frame):
     tt = TabularTransformer(random_state=0).fit(mixed_frame)
     again = TabularTransformer.from_state(tt.to_state())
     np.testing.assert_array_equal(again.transform(mixed_frame), tt.transform(mixed_frame))
+
+
+@dataclass
+class _Uniform:
+    """Released statistics of a numeric column: uniform on ``[low, high]``."""
+
+    low: float
+    high: float
+    present: float = 90.0
+    missing: float = 10.0
+
+    def quantiles(self, probs):
+        return self.low + np.asarray(probs, dtype=float) * (self.high - self.low)
+
+
+@dataclass
+class _Released:
+    """A release that is not a PrivateDomain: the transformers need only this shape."""
+
+    schema: TableSchema
+    counts: dict
+    numeric: dict
+
+    def slot_counts(self, column):
+        return self.counts[column]
+
+    def numeric_summary(self, column):
+        return self.numeric[column]
+
+
+def _released(frame: pd.DataFrame) -> _Released:
+    schema = TableSchema.from_dict(
+        {
+            "columns": [
+                {"name": "x", "kind": "continuous", "bounds": [0.0, 10.0], "nullable": True, "dtype": "float64"},
+                {"name": "c", "kind": "categorical", "categories": ["a", "b", "z"], "dtype": "object"},
+            ]
+        }
+    )
+    return _Released(schema, {"c": np.array([30.0, 70.0, -5.0])}, {"x": _Uniform(0.0, 10.0)})
+
+
+def test_fit_released_reads_only_the_release():
+    frame = pd.DataFrame({"x": [1.0, np.nan, 3.0], "c": ["a", "b", "a"]})
+    released = _released(frame)
+    tt = TabularTransformer(max_modes=4).fit_released(frame, released)
+    assert tt.schema_ is released.schema and tt.encoder("c").categories == ["a", "b", "z"]
+    np.testing.assert_allclose(tt.encoder("x").means, [1.25, 3.75, 6.25, 8.75])
+    restored = tt.inverse_transform(tt.transform(frame))
+    assert restored["c"].tolist() == ["a", "b", "a"] and restored["x"].isna().tolist() == [False, True, False]
+    dq = DequantizedTransformer().fit_released(frame, released)
+    np.testing.assert_allclose(dq.bin_width_[0], [0.3, 0.7, 0.001] / np.sum([0.3, 0.7, 0.001]), rtol=1e-9)
+    np.testing.assert_allclose(dq.bin_width_[1, :2], [0.9, 0.1], rtol=1e-2)
+    np.testing.assert_allclose(dq.quantiles_.quantiles_[[0, -1], 0], [0.0, 10.0])
+    back = dq.inverse_transform(dq.transform(frame))
+    assert back["c"].tolist() == ["a", "b", "a"] and back["x"].isna().tolist() == [False, True, False]
+
+
+def test_the_transform_layer_does_not_import_privacy():
+    code = "import sys, synthaug.transform, synthaug.transform.dequantized; print(any('privacy' in m for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
 
 
 # scikit-learn's estimator checks; none are skipped.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..exceptions import ParameterError
+
 
 class SeededDropout(nn.Module):
     """Dropout that draws its mask from an explicit ``torch.Generator`` (never the global RNG).
@@ -16,7 +18,7 @@ class SeededDropout(nn.Module):
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+            raise ParameterError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
         self.generator: torch.Generator | None = None
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from opacus.accountants import create_accountant
 from scipy.special import ndtr
 
+from ..exceptions import PrivacyError
+
 History = list[tuple[float, float, int]]
 
 _MAX_SIGMA = 1e4
@@ -46,7 +48,7 @@ def _bisect_sigma(
     rate, steps = entry
     best_eps = epsilon_of([*prior, (high, rate, steps)], delta, accountant)
     if best_eps > target:
-        raise ValueError(
+        raise PrivacyError(
             f"no noise multiplier up to {high:g} reaches epsilon={target:g} at delta={delta:g}; "
             "raise epsilon, or train for fewer epochs or with a smaller batch"
         )
@@ -90,7 +92,7 @@ def calibrate_noise(
     target (very small epsilon), the chosen accountant brackets it itself.
     """
     if epsilon_of(prior, delta, accountant) >= target_epsilon:
-        raise ValueError("the preprocessing alone spends the whole budget; lower preprocessing_share")
+        raise PrivacyError("the preprocessing alone spends the whole budget; lower preprocessing_share")
     entry = (float(sample_rate), int(steps))
     high = _smallest_within(target_epsilon, delta, entry, "rdp", prior)
     if high is not None:
@@ -100,7 +102,7 @@ def calibrate_noise(
         return _bisect_sigma(target_epsilon, delta, entry, accountant, prior, 0.4 * sigma, sigma, 8)
     high = _smallest_within(target_epsilon, delta, entry, accountant, prior) if accountant != "rdp" else None
     if high is None:
-        raise ValueError(
+        raise PrivacyError(
             f"no noise multiplier up to {_MAX_SIGMA:g} reaches epsilon={target_epsilon:g} at delta={delta:g} with the "
             f"{accountant} accountant; raise epsilon, train for fewer epochs or with a smaller batch"
             + (", or use accountant='prv' (RDP cannot express very small epsilons)" if accountant == "rdp" else "")

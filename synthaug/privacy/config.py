@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..codecs import register_codec, register_save_check
+from ..exceptions import PrivacyError
+
 ACCOUNTANTS = ("prv", "rdp")
 
 
@@ -42,31 +45,31 @@ class DPConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.epsilon, bool) or not isinstance(self.epsilon, numbers.Real) or not self.epsilon > 0:
-            raise ValueError(f"epsilon must be a positive number, got {self.epsilon!r}")
+            raise PrivacyError(f"epsilon must be a positive number, got {self.epsilon!r}")
         if math.isinf(self.epsilon):
-            raise ValueError("epsilon must be finite; to train without differential privacy, pass dp=None")
+            raise PrivacyError("epsilon must be finite; to train without differential privacy, pass dp=None")
         if self.delta is not None and (
             isinstance(self.delta, bool) or not isinstance(self.delta, numbers.Real) or not 0 < self.delta < 1
         ):
-            raise ValueError(f"delta must be in (0, 1), got {self.delta!r}")
+            raise PrivacyError(f"delta must be in (0, 1), got {self.delta!r}")
         if isinstance(self.max_grad_norm, bool) or not isinstance(self.max_grad_norm, numbers.Real) or not self.max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
+            raise PrivacyError(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
         if self.accountant not in ACCOUNTANTS:
-            raise ValueError(f"accountant must be one of {', '.join(ACCOUNTANTS)}, got {self.accountant!r}")
+            raise PrivacyError(f"accountant must be one of {', '.join(ACCOUNTANTS)}, got {self.accountant!r}")
         if not isinstance(self.preprocessing_share, numbers.Real) or not 0 < self.preprocessing_share < 1:
-            raise ValueError(f"preprocessing_share must be in (0, 1), got {self.preprocessing_share!r}")
+            raise PrivacyError(f"preprocessing_share must be in (0, 1), got {self.preprocessing_share!r}")
         seed = self.insecure_noise_seed
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-            raise ValueError(f"insecure_noise_seed must be None or a non-negative integer, got {seed!r}")
+            raise PrivacyError(f"insecure_noise_seed must be None or a non-negative integer, got {seed!r}")
 
     def resolve_delta(self, n_rows: int) -> float:
         """The delta to use for ``n_rows`` private rows (checked against ``1 / n_rows``)."""
         if n_rows < 1:
-            raise ValueError("differential privacy needs at least one training row")
+            raise PrivacyError("differential privacy needs at least one training row")
         if self.delta is None:
             return 1.0 / (10.0 * n_rows)
         if not self.delta < 1.0 / n_rows:
-            raise ValueError(
+            raise PrivacyError(
                 f"delta={self.delta:g} is not below 1/n = {1.0 / n_rows:g} for n={n_rows} rows: such a delta allows "
                 f"releasing a whole row; use delta <= {1.0 / (10 * n_rows):.3g} (or leave it None for 1/(10 n))"
             )
@@ -83,8 +86,26 @@ def check_dp(dp: Any) -> DPConfig | None:
     if isinstance(dp, Mapping):
         unknown = set(dp) - set(DPConfig.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown dp settings {sorted(unknown)}; allowed: {', '.join(DPConfig.__dataclass_fields__)}")
+            raise PrivacyError(f"unknown dp settings {sorted(unknown)}; allowed: {', '.join(DPConfig.__dataclass_fields__)}")
         if "epsilon" not in dp:
-            raise ValueError("dp settings need an 'epsilon'")
+            raise PrivacyError("dp settings need an 'epsilon'")
         return DPConfig(**dp)
-    raise ValueError(f"dp must be None, a DPConfig or a dict of its settings, got {type(dp).__name__}")
+    raise PrivacyError(f"dp must be None, a DPConfig or a dict of its settings, got {type(dp).__name__}")
+
+
+def _dp_from_json(data: Mapping[str, Any]) -> DPConfig:
+    return DPConfig(**data)
+
+
+def refuse_insecure_save(params: Mapping[str, Any]) -> None:
+    """Refuse to store the parameters of a fit whose DP noise came from ``insecure_noise_seed``."""
+    dp = params.get("dp")
+    if dp is not None and check_dp(dp).insecure_noise_seed is not None:
+        raise PrivacyError(
+            "refusing to save a model fitted with DPConfig(insecure_noise_seed=...): its DP noise can be replayed "
+            "from the seed, so the file would carry no privacy guarantee; refit without insecure_noise_seed"
+        )
+
+
+register_codec(DPConfig, "dp", DPConfig.to_dict, _dp_from_json)
+register_save_check(refuse_insecure_save)

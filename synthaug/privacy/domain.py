@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, PrivacyError
 from ..schema import ColumnSpec, TableSchema
-from ..transform.columns import from_float, to_float
+from ..transform.columns import from_float, numeric_bounds, to_float
 
 _LOG2_MIN, _LOG2_MAX = -10, 42  # power-of-two bins cover |x| in [2**-10, 2**42)
 _PRESENCE_SIGMAS = 4.0  # a public bin counts as present when its noisy count exceeds 4 noise std
@@ -79,7 +79,10 @@ class NumericSummary:
 
 @dataclass
 class PrivateDomain:
-    """The released representation statistics, with what they cost."""
+    """The released representation statistics, with what they cost.
+
+    It is the :class:`~synthaug.transform.released.ReleasedStatistics` that the
+    transformers' ``fit_released`` reads."""
 
     schema: TableSchema
     category_counts: dict[str, np.ndarray]
@@ -97,6 +100,10 @@ class PrivateDomain:
         """Noisy counts of a discrete column, one per encoder slot (categories, then missing)."""
         return self.category_counts[column]
 
+    def numeric_summary(self, column: str) -> NumericSummary:
+        """The noisy histogram of a numeric column (a :class:`~synthaug.transform.released.ReleasedNumeric`)."""
+        return self.numeric[column]
+
     def project(self, frame: pd.DataFrame, source: Any) -> tuple[pd.DataFrame, list[str]]:
         """``frame`` mapped into the released domain, row for row (no row is dropped, so the
         rows trained on and the schedule depend on the public row count only).
@@ -113,8 +120,7 @@ class PrivateDomain:
             column = out[spec.name]
             missing = column.isna().to_numpy()
             if spec.is_discrete:
-                values = column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
-                outside = pd.Index(spec.categories, dtype=object).get_indexer(values) < 0
+                outside = pd.Index(spec.categories, dtype=object).get_indexer(_as_values(column)) < 0
                 bad = (outside & ~missing) | (missing & (not spec.nullable))
             else:
                 bad = missing & (not spec.nullable)
@@ -196,8 +202,6 @@ def _bounds_to_spec(spec: ColumnSpec, low: float, high: float) -> tuple[Any, Any
 def _public_bounds(spec: ColumnSpec) -> tuple[float, float] | None:
     if not (spec.public and spec.bounds is not None):
         return None
-    from ..transform.columns import numeric_bounds
-
     return numeric_bounds(spec)
 
 
@@ -218,6 +222,128 @@ def release_rounds(schema: TableSchema) -> int:
     return 2 if any(not s.is_discrete and _public_bounds(s) is None for s in schema) else 1
 
 
+@dataclass(frozen=True)
+class _Noise:
+    """Noise scales of the (at most two) release rounds and the category threshold."""
+
+    std1: float  # round 1: categories, ranges, and shapes inside public bounds
+    std2: float  # round 2: shapes inside the privately found bounds
+    threshold: float  # a discovered category is kept when its noisy count exceeds this
+
+    def std(self, second_round: bool) -> float:
+        return self.std2 if second_round else self.std1
+
+    def presence(self, second_round: bool) -> float:
+        """A noisy count above this (4 noise std) means that something is there."""
+        return _PRESENCE_SIGMAS * self.std(second_round)
+
+
+def _noise_scales(schema: TableSchema, noise_multiplier: float, delta_threshold: float, n_discovered: int) -> _Noise:
+    """Each round is one Gaussian mechanism over its ``m`` histograms (L2 sensitivity ``sqrt(m)``)."""
+    m1 = len(schema)
+    m2 = sum(not s.is_discrete and _public_bounds(s) is None for s in schema)
+    std1 = noise_multiplier * math.sqrt(max(m1, 1))
+    std2 = noise_multiplier * math.sqrt(max(m2, 1))
+    threshold = 1.0
+    if n_discovered:
+        if not delta_threshold > 0:
+            raise PrivacyError("discovering category sets privately needs a positive delta_threshold")
+        threshold = 1.0 + std1 * float(-ndtri(delta_threshold / n_discovered))
+    return _Noise(std1, std2, threshold)
+
+
+def _as_values(column: pd.Series) -> pd.Series:
+    return column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
+
+
+def _public_category_counts(column: pd.Series, categories: list[Any], std: float, rng: Any) -> np.ndarray:
+    """Noisy counts (clipped at 0) of each public category among the present values."""
+    codes = pd.Index(categories, dtype=object).get_indexer(_as_values(column))
+    raw = np.bincount(codes[(codes >= 0) & column.notna().to_numpy()], minlength=len(categories)).astype(float)
+    return np.clip(_noisy(raw, std, rng), 0.0, None)
+
+
+def _stable_order(kept: pd.Series) -> pd.Series:
+    """``kept`` sorted by category, in an order that never depends on the rows' order."""
+    try:
+        return kept.sort_index()
+    except TypeError:  # mixed types
+        return kept.iloc[np.argsort([repr(v) for v in kept.index], kind="stable")]
+
+
+def _discover_categories(spec: ColumnSpec, column: pd.Series, noise: _Noise, rng: Any) -> tuple[list[Any], np.ndarray]:
+    """The categories whose noisy count passes the threshold, and those noisy counts."""
+    observed = _as_values(column.dropna()).value_counts(sort=False)
+    noisy = _noisy(observed.to_numpy(), noise.std1, rng)
+    passed = noisy > noise.threshold
+    kept = _stable_order(pd.Series(noisy[passed], index=observed.index[passed]))
+    if kept.empty:
+        raise DataValidationError(
+            f"column {spec.name!r}: no category is frequent enough to be released at this privacy budget; "
+            "declare its categories in the schema with public=True, drop the column, or raise epsilon"
+        )
+    return [v.item() if isinstance(v, np.generic) else v for v in kept.index], kept.to_numpy()
+
+
+def _release_discrete(
+    spec: ColumnSpec, column: pd.Series, noise: _Noise, rng: Any, categories: list[Any] | None, public_nullability: bool
+) -> tuple[ColumnSpec, np.ndarray, dict[str, Any]]:
+    """Released spec, slot counts and release entry of a discrete column (round 1).
+
+    ``categories`` is the public category list, or None to discover it; with
+    ``public_nullability`` the spec's ``nullable`` is kept instead of being released."""
+    discover = categories is None
+    if discover:
+        categories, counts = _discover_categories(spec, column, noise, rng)
+    else:
+        counts = _public_category_counts(column, categories, noise.std1, rng)
+    noisy_missing = float(column.isna().sum()) + rng.normal(0.0, noise.std1)
+    nullable = spec.nullable if public_nullability else bool(noisy_missing > noise.presence(False))
+    slots = np.concatenate([counts, [max(noisy_missing, 0.0)]]) if nullable else np.asarray(counts)
+    how = " (thresholded: categories discovered)" if discover else " (public categories)"
+    entry = {"column": spec.name, "statistic": "category counts" + how, "round": 1}
+    return replace(spec, categories=list(categories), nullable=nullable), np.asarray(slots, dtype=float), entry
+
+
+def _public_categories(spec: ColumnSpec, given: list[Any] | None) -> list[Any]:
+    return list(given or ([False, True] if spec.kind == "boolean" else spec.categories or []))
+
+
+def _release_range(spec: ColumnSpec, x: np.ndarray, noise: _Noise, rng: Any) -> tuple[float, float]:
+    """A range covering the column, from the noisy counts of fixed power-of-two bins (round 1)."""
+    counts = np.bincount(_log_bin(x[~np.isnan(x)]), minlength=_n_log_bins())
+    passed = np.flatnonzero(_noisy(counts, noise.std1, rng) > noise.presence(False))
+    if passed.size == 0:
+        raise DataValidationError(
+            f"column {spec.name!r}: too few rows to find its range privately at this budget; "
+            "declare its bounds in the schema with public=True, or raise epsilon"
+        )
+    return _log_bin_edges(int(passed[0]))[0], _log_bin_edges(int(passed[-1]))[1]
+
+
+def _release_shape(
+    spec: ColumnSpec, x: np.ndarray, bounds: tuple[float, float], noise: _Noise, rng: Any, private_range: bool
+) -> tuple[ColumnSpec, NumericSummary, dict[str, Any]]:
+    """Released spec, noisy histogram and release entry of a numeric column inside ``bounds``."""
+    low, high = bounds
+    std = noise.std(private_range)
+    missing = np.isnan(x)
+    n_bins = int(np.clip(len(x) / max(4.0 * std, 1.0), 4, 64))
+    edges = np.linspace(low, high, n_bins + 1) if high > low else np.array([low, low + 1.0])
+    noisy = _noisy(np.histogram(np.clip(x[~missing], low, high), bins=edges)[0], std, rng)
+    noisy_missing = float(missing.sum()) + rng.normal(0.0, std)
+    nullable = spec.nullable if spec.public else bool(noisy_missing > noise.presence(private_range))
+    if private_range:  # tighten the power-of-two range to the outermost bins that likely hold rows
+        passed = np.flatnonzero(noisy > _TIGHTEN_SIGMAS * std)
+        if passed.size:
+            low, high = float(edges[passed[0]]), float(edges[passed[-1] + 1])
+            edges, noisy = edges[passed[0] : passed[-1] + 2], noisy[passed[0] : passed[-1] + 1]
+    summary = NumericSummary((float(low), float(high)), edges, noisy, max(noisy_missing, 0.0))
+    released = replace(spec, bounds=_bounds_to_spec(spec, low, high), nullable=nullable)
+    entry = {"column": spec.name, "statistic": f"histogram of {len(edges) - 1} bins", "round": 2 if private_range else 1}
+    return released, summary, entry
+
+
 def release_domain(
     frame: pd.DataFrame,
     schema: TableSchema,
@@ -236,136 +362,47 @@ def release_domain(
         noise_multiplier: noise std per unit of L2 sensitivity, used in every round.
         delta_threshold: the delta spent on thresholding discovered categories (union
             bound over the columns whose categories are discovered).
-        rng: source of the noise (a :class:`~synthaug.privacy.randomness.NoiseSource`).
+        rng: source of the noise (a :class:`~synthaug.privacy.randomness.NoiseSource`);
+            column ``i`` draws from ``rng.stream(i)`` in round 1 and from
+            ``rng.stream(len(schema) + i)`` for its numeric shape.
         public_columns: columns whose category set is public although not declared (the
             class labels given as ``y``); ``public_categories`` gives their categories.
     """
     public_columns = set(public_columns or ())
-    source = rng
     public_categories = dict(public_categories or {})
-    n = len(frame)
-    discrete = [s for s in schema if s.is_discrete]
-    numeric = [s for s in schema if not s.is_discrete]
-    need_range = [s for s in numeric if _public_bounds(s) is None]
-    rounds = release_rounds(schema)
-    m1 = len(discrete) + len(numeric)  # round 1: categories, ranges, and shapes inside public bounds
-    m2 = len(need_range)  # round 2: shapes inside the privately found bounds
-    std1 = noise_multiplier * math.sqrt(max(m1, 1))
-    std2 = noise_multiplier * math.sqrt(max(m2, 1))
-    discovered = [s for s in discrete if not _has_public_categories(s, public_columns)]
-    threshold = 1.0
-    if discovered:
-        if not delta_threshold > 0:
-            raise ValueError("discovering category sets privately needs a positive delta_threshold")
-        threshold = 1.0 + std1 * float(-ndtri(delta_threshold / len(discovered)))
-    presence1, presence2 = _PRESENCE_SIGMAS * std1, _PRESENCE_SIGMAS * std2
-
+    discovered = discovered_columns(schema, public_columns)
+    noise = _noise_scales(schema, noise_multiplier, delta_threshold, len(discovered))
+    index = {name: i for i, name in enumerate(schema.names)}
     specs: dict[str, ColumnSpec] = {}
     counts: dict[str, np.ndarray] = {}
     summaries: dict[str, NumericSummary] = {}
     releases: list[dict[str, Any]] = []
-
-    columns = {name: i for i, name in enumerate(schema.names)}
-    for spec in discrete:
-        rng = source.stream(columns[spec.name])
-        column = frame[spec.name]
-        missing = column.isna().to_numpy()
-        public = _has_public_categories(spec, public_columns)
-        if public:
-            categories = list(
-                public_categories.get(spec.name) or ([False, True] if spec.kind == "boolean" else spec.categories or [])
-            )
-            index = pd.Index(categories, dtype=object)
-            codes = index.get_indexer(column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column)
-            raw = np.bincount(codes[(codes >= 0) & ~missing], minlength=len(categories)).astype(float)
-            noisy = np.clip(_noisy(raw, std1, rng), 0.0, None)
-            kept = categories
-            kept_counts = noisy
-        else:
-            values = column[~missing]
-            values = values.astype(object) if isinstance(values.dtype, pd.CategoricalDtype) else values
-            observed = values.value_counts(sort=False)
-            noisy = _noisy(observed.to_numpy(), std1, rng)
-            passed = noisy > threshold
-            kept_series = pd.Series(noisy[passed], index=observed.index[passed])
-            try:
-                kept_series = kept_series.sort_index()
-            except TypeError:  # mixed types: an order that does not depend on the data's row order
-                kept_series = kept_series.iloc[np.argsort([repr(v) for v in kept_series.index], kind="stable")]
-            kept = [v.item() if isinstance(v, np.generic) else v for v in kept_series.index]
-            kept_counts = kept_series.to_numpy()
-            if not kept:
-                raise DataValidationError(
-                    f"column {spec.name!r}: no category is frequent enough to be released at this privacy budget; "
-                    "declare its categories in the schema with public=True, drop the column, or raise epsilon"
-                )
-        noisy_missing = float(missing.sum()) + rng.normal(0.0, std1)
-        nullable = spec.nullable if spec.public or spec.name in public_columns else bool(noisy_missing > presence1)
-        slot_counts = np.concatenate([kept_counts, [max(noisy_missing, 0.0)]]) if nullable else np.asarray(kept_counts)
-        specs[spec.name] = replace(spec, categories=list(kept), nullable=nullable)
-        counts[spec.name] = np.asarray(slot_counts, dtype=float)
-        releases.append(
-            {
-                "column": spec.name,
-                "statistic": "category counts" + (" (public categories)" if public else " (thresholded: categories discovered)"),
-                "round": 1,
-            }
-        )
-
-    ranges: dict[str, tuple[float, float]] = {}
+    for spec in (s for s in schema if s.is_discrete):
+        categories = None if spec.name in discovered else _public_categories(spec, public_categories.get(spec.name))
+        fixed_nullability = spec.public or spec.name in public_columns
+        released = _release_discrete(spec, frame[spec.name], noise, rng.stream(index[spec.name]), categories, fixed_nullability)
+        specs[spec.name], counts[spec.name] = released[0], released[1]
+        releases.append(released[2])
+    numeric = [s for s in schema if not s.is_discrete]
+    ranges: dict[str, tuple[float, float] | None] = {s.name: _public_bounds(s) for s in numeric}
     for spec in numeric:
-        bounds = _public_bounds(spec)
-        if bounds is not None:
-            ranges[spec.name] = bounds
-            continue
-        rng = source.stream(columns[spec.name])
-        x = to_float(frame[spec.name], spec)
-        present = x[~np.isnan(x)]
-        noisy = _noisy(np.bincount(_log_bin(present), minlength=_n_log_bins()), std1, rng)
-        passed = np.flatnonzero(noisy > presence1)
-        if passed.size == 0:
-            raise DataValidationError(
-                f"column {spec.name!r}: too few rows to find its range privately at this budget; "
-                "declare its bounds in the schema with public=True, or raise epsilon"
-            )
-        ranges[spec.name] = (_log_bin_edges(int(passed[0]))[0], _log_bin_edges(int(passed[-1]))[1])
-        releases.append({"column": spec.name, "statistic": "range (power-of-two bins)", "round": 1})
-
+        if ranges[spec.name] is None:
+            ranges[spec.name] = _release_range(spec, to_float(frame[spec.name], spec), noise, rng.stream(index[spec.name]))
+            releases.append({"column": spec.name, "statistic": "range (power-of-two bins)", "round": 1})
     for spec in numeric:
-        low, high = ranges[spec.name]
-        private_range = spec.name in {s.name for s in need_range}
-        std, presence = (std2, presence2) if private_range else (std1, presence1)
-        rng = source.stream(len(columns) + columns[spec.name])
+        stream = rng.stream(len(index) + index[spec.name])
+        private_range = _public_bounds(spec) is None
         x = to_float(frame[spec.name], spec)
-        missing = np.isnan(x)
-        n_bins = int(np.clip(n / max(4.0 * std, 1.0), 4, 64))
-        edges = np.linspace(low, high, n_bins + 1) if high > low else np.array([low, low + 1.0])
-        inner = np.clip(x[~missing], low, high)
-        raw = np.histogram(inner, bins=edges)[0].astype(float)
-        noisy = _noisy(raw, std, rng)
-        noisy_missing = float(missing.sum()) + rng.normal(0.0, std)
-        nullable = spec.nullable if spec.public else bool(noisy_missing > presence)
-        if private_range:  # tighten the power-of-two range to the outermost bins that likely hold rows
-            passed = np.flatnonzero(noisy > _TIGHTEN_SIGMAS * std)
-            if passed.size:
-                low, high = float(edges[passed[0]]), float(edges[passed[-1] + 1])
-                keep = slice(passed[0], passed[-1] + 1)
-                edges, noisy = edges[passed[0] : passed[-1] + 2], noisy[keep]
-        summaries[spec.name] = NumericSummary((float(low), float(high)), edges, noisy, max(noisy_missing, 0.0))
-        specs[spec.name] = replace(spec, bounds=_bounds_to_spec(spec, low, high), nullable=nullable)
-        releases.append(
-            {"column": spec.name, "statistic": f"histogram of {len(edges) - 1} bins", "round": 2 if private_range else 1}
-        )
-
+        specs[spec.name], summaries[spec.name], entry = _release_shape(spec, x, ranges[spec.name], noise, stream, private_range)
+        releases.append(entry)
     for entry in releases:
-        entry["noise_std"] = std2 if entry["round"] == 2 else std1
-    schema_out = TableSchema([specs[s.name] for s in schema])
+        entry["noise_std"] = noise.std(entry["round"] == 2)
     return PrivateDomain(
-        schema=schema_out,
+        schema=TableSchema([specs[s.name] for s in schema]),
         category_counts=counts,
         numeric=summaries,
         noise_multiplier=float(noise_multiplier),
-        rounds=rounds,
+        rounds=release_rounds(schema),
         delta_threshold=float(delta_threshold if discovered else 0.0),
         releases=releases,
     )

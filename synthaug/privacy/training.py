@@ -37,7 +37,8 @@ from opacus.validators import ModuleValidator
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .accounting import History, calibrate_noise, epsilon_of
+from ..exceptions import PrivacyError
+from .accounting import History, calibrate_noise
 from .config import DPConfig
 from .randomness import NoiseSource
 
@@ -94,7 +95,7 @@ def check_private_modules(modules: Sequence[nn.Module]) -> None:
     for module in modules:
         errors = ModuleValidator.validate(module, strict=False)
         if errors:
-            raise ValueError(f"{type(module).__name__} cannot be trained with differential privacy: {errors}")
+            raise PrivacyError(f"{type(module).__name__} cannot be trained with differential privacy: {errors}")
 
 
 class PrivateTraining:
@@ -197,9 +198,6 @@ class PrivateTraining:
     def history(self) -> History:
         """The whole accountant history: the preprocessing, then the steps actually taken."""
         return [*self.prior, *[(float(s), float(q), int(k)) for s, q, k in self.engine.accountant.history]]
-
-    def spent_epsilon(self) -> float:
-        return epsilon_of(self.history(), self.delta, self.config.accountant)
 
     def close(self) -> None:
         """Remove Opacus's hooks so the fitted modules are plain modules again."""

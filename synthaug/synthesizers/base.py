@@ -1,93 +1,36 @@
-"""Common machinery of the tabular synthesizers: input handling, conditions, output container.
+"""The table side of the skeleton: input handling, schema, transformer, conditions, output.
 
 A synthesizer learns a distribution with ``fit(X, y=None)`` and draws from it
 with ``sample(n_samples, *, y=None, conditions=None, random_state=None)``.
 ``sample`` returns the container ``fit`` received: a DataFrame with the same
 columns and dtypes, or an array; with ``y`` given to ``fit`` it returns ``(X, y)``.
 
-Subclasses implement ``_fit_encoded``, ``_sample_encoded``, ``_network_state``
-and ``_restore_networks``; everything else (validation, schema, transformer,
-conditions, persistence hooks, random streams) lives here.
+Subclasses implement ``_fit_encoded`` and ``_sample_encoded`` (the networks and their
+persistence come with :class:`~synthaug.synthesizers.conditioning.NetworkPersistence`);
+the shared skeleton (parameters, training runner, ledger, persistence of the shared
+state) is :class:`~synthaug.synthesizers.core.SynthesizerCore`.
 """
 
 from __future__ import annotations
 
-import numbers
 import warnings
-from abc import ABCMeta, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConditionError, DataValidationError
-from ..privacy.config import check_dp
-from ..privacy.ledger import NO_GUARANTEE, public_history
+from ..privacy.ledger import public_history
 from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted_categories
 from ..transform.tabular import TabularTransformer, as_frame
+from .core import SynthesizerCore, check_n_samples, draw_seed
+from .params import param
 
 DEFAULT_TARGET_NAME = "target"
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` means CUDA when available, else CPU."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available")
-    return resolved
-
-
-def check_n_samples(n_samples: Any) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    if n_samples <= 0:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
-    return int(n_samples)
-
-
-def check_positive_ints(owner: Any, names: tuple[str, ...]) -> None:
-    """Raise ``ValueError`` naming the first parameter of ``owner`` that is not a positive integer."""
-    for name in names:
-        value = getattr(owner, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def check_layer_widths(owner: Any, names: tuple[str, ...]) -> None:
-    """Raise ``ValueError`` unless each named parameter is a sequence of positive integers."""
-    for name in names:
-        dims = getattr(owner, name)
-        try:
-            ok = all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims)
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"{name} must be a sequence of positive integers, got {dims!r}")
-
-
-def check_positive_floats(owner: Any, names: tuple[str, ...]) -> None:
-    for name in names:
-        value = getattr(owner, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-
-
-def torch_generator(seed: int, device: torch.device) -> torch.Generator:
-    gen = torch.Generator(device=device)
-    gen.manual_seed(int(seed))
-    return gen
 
 
 def check_conditions(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> None:
@@ -117,34 +60,15 @@ def _match_text(values: pd.Series, categories: list[Any]) -> pd.Series:
     return values.map(mapping)
 
 
-class GeneratorPickling:
-    """Pickling (``copy.deepcopy``, joblib) of an estimator holding a ``torch.Generator`` in
-    ``_sampling_generator_``: the generator travels as its state tensor."""
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        if "_sampling_generator_" in state:
-            state["_sampling_generator_"] = state["_sampling_generator_"].get_state()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        generator_state = state.get("_sampling_generator_")
-        self.__dict__.update(state)
-        if isinstance(generator_state, torch.Tensor):
-            generator = torch.Generator(device=self.device_)
-            generator.set_state(generator_state)
-            self._sampling_generator_ = generator
-
-
-class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
+class BaseSynthesizer(SynthesizerCore):
     """Base class of tabular synthesizers (see module docstring)."""
 
-    model_name: ClassVar[str] = ""
+    transformer_class: ClassVar[type] = TabularTransformer
+    sample_chunk_size: ClassVar[int] = 8192
+
+    schema: TableSchema | Mapping[str, Any] | None = param(None, None, TableSchema, Mapping)
 
     # ------------------------------------------------------------------ hooks for subclasses
-    def _check_params(self) -> None:  # pragma: no cover - overridden
-        pass
-
     @abstractmethod
     def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
         """Train the networks on the transformer's encoding of the training rows.
@@ -165,14 +89,9 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
     def _restore_networks(self, tensors: Mapping[str, torch.Tensor], state: Mapping[str, Any]) -> None:
         """Rebuild the networks from tensors written by :meth:`_network_state`."""
 
-    def _extra_state(self) -> dict[str, Any]:
-        return {}
-
-    transformer_class: ClassVar[type] = TabularTransformer
-
+    @abstractmethod
     def _make_transformer(self, seed: int, schema: Any) -> Any:
         """The (unfitted) transformer that encodes rows for the networks."""
-        return TabularTransformer(schema=schema, max_modes=getattr(self, "max_modes", 10), random_state=seed)
 
     def _encode_training_data(self, frame: pd.DataFrame, rng: np.random.RandomState) -> np.ndarray:
         return self.transformer_.transform(frame)
@@ -180,23 +99,19 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> BaseSynthesizer:
         """Learn the distribution of ``X`` (and of ``y`` jointly, when given)."""
-        self._check_params()
+        rng, dp = self._begin_fit()
         frame = self._input_frame(X, y)
-        rng = check_random_state(self.random_state)
-        self.device_ = resolve_device(getattr(self, "device", "cpu"))
         schema = self._declared_schema(frame)
-        dp = check_dp(getattr(self, "dp", None))
         if dp is None:
             if self.target_column_ is not None and schema is None:
                 # the target is a class label: always categorical, whatever its values look like
                 schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}})
-            self.transformer_ = self._make_transformer(rng.randint(np.iinfo(np.int32).max), schema).fit(frame)
+            self.transformer_ = self._make_transformer(draw_seed(rng), schema).fit(frame)
             self.schema_ = self.transformer_.schema_
-            self._fit_encoded(self._encode_training_data(frame, rng), rng)
-            self.privacy_spent_ = dict(NO_GUARANTEE)
+            ledger = self._fit_encoded(self._encode_training_data(frame, rng), rng)
         else:
-            self.privacy_spent_ = self._fit_private(frame, schema, dp, rng)
-        self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
+            ledger = self._fit_private(frame, schema, dp, rng)
+        self._end_fit(rng, ledger)
         return self
 
     def _private_schema(self, frame: pd.DataFrame, schema: Any) -> TableSchema:
@@ -236,8 +151,7 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
             released = plan.domain.schema[self.target_column_].categories
             counts = plan.domain.slot_counts(self.target_column_)[: len(released)]
             self.noisy_class_counts_ = {label: float(c) for label, c in zip(released, counts, strict=True)}
-        seed = rng.randint(np.iinfo(np.int32).max)
-        self.transformer_ = self._make_transformer(seed, plan.domain.schema).fit_released(plan.frame, plan.domain)
+        self.transformer_ = self._make_transformer(draw_seed(rng), plan.domain.schema).fit_released(plan.frame, plan.domain)
         self.schema_ = self.transformer_.schema_
         ledger = self._fit_encoded(self._encode_training_data(plan.frame, rng), rng, private=plan)
         if ledger is None:  # pragma: no cover - every synthesizer returns its ledger
@@ -261,6 +175,7 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.target_column_ = None
         self.target_kind_ = None
+        self.target_name_ = None
         if y is not None:
             y_series = pd.Series(y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y))
             if y_series.ndim != 1 or len(y_series) != len(frame):
@@ -279,7 +194,7 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
     def _declared_schema(self, frame: pd.DataFrame) -> TableSchema | None:
         """The ``schema`` parameter as a :class:`TableSchema`, with the class column of ``y``
         added as categorical (its label set comes from ``y``) when the schema leaves it out."""
-        schema = getattr(self, "schema", None)
+        schema = self.schema
         if schema is None:
             return None
         schema = schema if isinstance(schema, TableSchema) else TableSchema.from_dict(schema)
@@ -326,16 +241,10 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self, "transformer_")
         n = check_n_samples(n_samples)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-        step = getattr(self, "sample_chunk_size", 8192)
-        chunk_size = -(-int(chunk_size) // step) * step
+        step = self.sample_chunk_size
+        chunk_size = -(-check_n_samples(chunk_size, "chunk_size") // step) * step
         cond_codes = self._condition_codes(n, y, conditions)
-        if random_state is None:
-            generator = self._sampling_generator_
-        else:
-            seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-            generator = torch_generator(seed, self.device_)
+        generator = self._sampling_generator(random_state)
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
             codes = {column: values[start:stop] for column, values in cond_codes.items()}
@@ -393,31 +302,22 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         return (X, y) if self.target_column_ is not None else X
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> str:
-        """Save weights and JSON metadata to ``path`` (written atomically); returns the path."""
-        from ..persistence import save_model
-
-        return save_model(self, path)
-
     def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         check_is_fitted(self, "transformer_")
-        state = {
-            "transformer": self.transformer_.to_state(),
-            "input_kind": self.input_kind_,
-            "columns": [c.item() if isinstance(c, np.generic) else c for c in self.columns_],
-            "target_column": self.target_column_,
-            "target_kind": self.target_kind_,
-            "target_name": getattr(self, "target_name_", None),
-            "privacy_spent": self.privacy_spent_,
-            "history": getattr(self, "history_", []),
-            **self._extra_state(),
-        }
-        tensors = dict(self._network_state())
-        tensors["sampling_generator_state"] = self._sampling_generator_.get_state()
+        state, tensors = self._core_state()
+        state.update(
+            transformer=self.transformer_.to_state(),
+            input_kind=self.input_kind_,
+            columns=[c.item() if isinstance(c, np.generic) else c for c in self.columns_],
+            target_column=self.target_column_,
+            target_kind=self.target_kind_,
+            target_name=self.target_name_,
+        )
+        tensors.update(self._network_state())
         return state, tensors
 
     def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
-        self.device_ = resolve_device(getattr(self, "device", "cpu"))
+        self._restore_core_state(state, tensors)
         self.transformer_ = self.transformer_class.from_state(state["transformer"])
         self.schema_ = self.transformer_.schema_
         self.input_kind_ = state["input_kind"]
@@ -428,9 +328,4 @@ class BaseSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         self.target_column_ = state["target_column"]
         self.target_kind_ = state["target_kind"]
         self.target_name_ = state.get("target_name")
-        self.privacy_spent_ = dict(state["privacy_spent"])
-        self.history_ = list(state.get("history", []))
         self._restore_networks(tensors, state)
-        generator = torch.Generator(device=self.device_)
-        generator.set_state(tensors["sampling_generator_state"])
-        self._sampling_generator_ = generator

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..exceptions import ModelFileError
 from ..training.adversarial import ConditionHead
 from ..training.conditional import ConditionSampler
+from ..transform.tabular import TabularTransformer
+from .core import draw_seed, torch_generator
 
 
 class ConditionLayout:
@@ -86,29 +87,23 @@ class ConditionLayout:
 
 
 class NetworkPersistence:
-    """Mixin: saves and restores the host's fitted networks and condition counts.
+    """Mixin: builds, saves and restores the host's fitted networks and condition counts.
 
-    The host lists its fitted ``nn.Module`` attributes in ``network_attributes`` and
-    provides ``conditions_`` (a :class:`~synthaug.training.ConditionSampler`),
-    ``_layout()``, ``_build_networks(generator)`` and ``_eval()``.
+    The host (a :class:`~synthaug.synthesizers.core.SynthesizerCore`) lists its fitted
+    ``nn.Module`` attributes in ``network_attributes`` and provides ``conditions_`` (a
+    :class:`~synthaug.training.ConditionSampler`), ``_layout()``, ``_build_networks(generator)``
+    and ``_eval()``.
     """
-
-    network_attributes: tuple[str, ...] = ()
 
     def _init_networks(self, rng: np.random.RandomState) -> torch.Generator:
         """Lay out conditions, build freshly initialised networks; returns the training RNG."""
         self._layout()
-        generator = torch.Generator(device=self.device_)
-        generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        generator = torch_generator(draw_seed(rng), self.device_)
         self._build_networks(generator)
         return generator
 
     def _network_state(self) -> dict[str, torch.Tensor]:
-        tensors = {
-            f"{attr}.{key}": value.cpu()
-            for attr in self.network_attributes
-            for key, value in getattr(self, attr).state_dict().items()
-        }
+        tensors = self._network_tensors()
         tensors["condition_counts"] = self.conditions_.counts.cpu()
         return tensors
 
@@ -116,20 +111,10 @@ class NetworkPersistence:
         self._check_params()
         self._layout()
         self._build_networks(torch.Generator(device=self.device_))
-        for attr in self.network_attributes:
-            prefix = f"{attr}."
-            weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-            try:
-                getattr(self, attr).load_state_dict(weights)
-            except RuntimeError as exc:
-                raise ModelFileError(f"model weights do not match the saved settings: {exc}") from exc
+        self._load_network_tensors(tensors)
         self._eval()
-        self.conditions_ = ConditionSampler(
-            tensors["condition_counts"].numpy(),
-            self.layout_.slots,
-            log_frequency=getattr(self, "log_frequency", True),
-            device=self.device_,
-        )
+        # training-by-sampling frequencies are not needed to sample: only the category counts
+        self.conditions_ = ConditionSampler(tensors["condition_counts"].numpy(), self.layout_.slots, device=self.device_)
 
 
 class ConditionalDecoding(NetworkPersistence):
@@ -140,7 +125,9 @@ class ConditionalDecoding(NetworkPersistence):
     ``_generate(cond, generator) -> encoded rows``.
     """
 
-    sample_chunk_size = 8192
+    def _make_transformer(self, seed: int, schema: Any) -> TabularTransformer:
+        """Mode-specific normalisation (``max_modes`` Gaussian-mixture modes per numeric column)."""
+        return TabularTransformer(schema=schema, max_modes=self.max_modes, random_state=seed)
 
     @torch.no_grad()
     def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:

@@ -16,12 +16,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..exceptions import ParameterError
 from ..nn import ResidualBlock, SpanActivation, build, leaky_mlp
 from ..privacy.config import check_dp
-from ..training import AdversarialConfig, train_conditional_wgan, train_private_gan
+from ..training import FixedSteps, GANSettings, private_gan_step, wgan_step
+from ..training.callbacks import validation_fraction
 from ..training.optim import make_adam
-from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
+from ..training.runner import private_passes
+from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
+from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
+
+_BETAS = (0.5, 0.9)
 
 
 class SynthesisNet(nn.Module):
@@ -76,6 +82,8 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
             from private statistics; ``None`` trains without privacy.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar with the losses.
+        callbacks: training callbacks (:mod:`synthaug.training.callbacks`: logging, checkpoints; a GAN has
+            no validation loss for early stopping).
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
 
     Attributes:
@@ -85,67 +93,33 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
     model_name = "ctgan"
     network_attributes = ("synthesis_net_", "critic_net_")
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 300,
-        batch_size: int = 500,
-        pac: int | None = None,
-        embedding_dim: int = 128,
-        generator_dim: Sequence[int] = (256, 256),
-        discriminator_dim: Sequence[int] = (256, 256),
-        generator_lr: float = 2e-4,
-        discriminator_lr: float = 2e-4,
-        generator_decay: float = 1e-6,
-        discriminator_decay: float = 1e-6,
-        discriminator_steps: int = 1,
-        gp_weight: float = 10.0,
-        log_frequency: bool = True,
-        max_modes: int = 10,
-        schema: Any = None,
-        dp: Any = None,
-        device: str = "auto",
-        verbose: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.pac = pac
-        self.embedding_dim = embedding_dim
-        self.generator_dim = generator_dim
-        self.discriminator_dim = discriminator_dim
-        self.generator_lr = generator_lr
-        self.discriminator_lr = discriminator_lr
-        self.generator_decay = generator_decay
-        self.discriminator_decay = discriminator_decay
-        self.discriminator_steps = discriminator_steps
-        self.gp_weight = gp_weight
-        self.log_frequency = log_frequency
-        self.max_modes = max_modes
-        self.schema = schema
-        self.dp = dp
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
+    pac: int | None = param(None, None, POSITIVE_INT)
+    embedding_dim: int = param(128, POSITIVE_INT)
+    generator_dim: Sequence[int] = param((256, 256), LAYER_WIDTHS)
+    discriminator_dim: Sequence[int] = param((256, 256), LAYER_WIDTHS)
+    generator_lr: float = param(2e-4, POSITIVE)
+    discriminator_lr: float = param(2e-4, POSITIVE)
+    generator_decay: float = param(1e-6, NON_NEGATIVE)
+    discriminator_decay: float = param(1e-6, NON_NEGATIVE)
+    discriminator_steps: int = param(1, POSITIVE_INT)
+    gp_weight: float = param(10.0, NON_NEGATIVE)
+    log_frequency: bool = param(True, "boolean")
+    max_modes: int = param(10, POSITIVE_INT)
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self) -> None:
-        check_positive_ints(self, ("epochs", "batch_size", "embedding_dim", "discriminator_steps", "max_modes"))
-        check_layer_widths(self, ("generator_dim", "discriminator_dim"))
-        check_positive_floats(self, ("generator_lr", "discriminator_lr"))
-        private = check_dp(self.dp) is not None
-        if self.pac is not None:
-            check_positive_ints(self, ("pac",))
-            if private and self.pac != 1:
-                raise ValueError(
-                    f"pac={self.pac} is not supported with dp (packing rows breaks per-row clipping); use pac=1 or None"
-                )
+    def _check_model_params(self) -> None:
+        if check_dp(self.dp) is not None and self.pac not in (None, 1):
+            raise ParameterError(
+                f"pac={self.pac} is not supported with dp (packing rows breaks per-row clipping); use pac=1 or None"
+            )
         pac = self._pac()
         if self.batch_size % pac != 0:
-            raise ValueError(
+            raise ParameterError(
                 f"batch_size ({self.batch_size}) must be a multiple of pac ({pac}); "
                 f"try batch_size={max(pac, self.batch_size // pac * pac)}"
             )
+        if validation_fraction(self.callbacks):
+            raise ParameterError("EarlyStopping needs a validation loss; a GAN has none (use tvae or flow)")
 
     def _pac(self) -> int:
         """The packing in use: ``pac``, or its default (10; 1 under DP)."""
@@ -173,58 +147,33 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         codes = self.layout_.codes(data)
         self.conditions_ = self.layout_.sampler(codes, private, log_frequency=self.log_frequency)
         tensor = torch.as_tensor(data, dtype=torch.float32, device=self.device_)
-        config = AdversarialConfig(
-            epochs=self.epochs,
+        generator_adam = dict(lr=self.generator_lr, betas=_BETAS, weight_decay=self.generator_decay)
+        settings = GANSettings(
             batch_size=self.batch_size,
-            pac=self._pac(),
             embedding_dim=self.embedding_dim,
             discriminator_steps=self.discriminator_steps,
+            generator_optimizer=make_adam(self.synthesis_net_.parameters(), **generator_adam),
+            pac=self._pac(),
             gp_weight=self.gp_weight,
-            generator_lr=self.generator_lr,
-            discriminator_lr=self.discriminator_lr,
-            generator_decay=self.generator_decay,
-            discriminator_decay=self.discriminator_decay,
         )
-        if private is not None:
-            trainer = private.trainer(
-                [self.critic_net_],
-                lambda params: make_adam(
-                    params, lr=self.discriminator_lr, betas=config.betas, weight_decay=self.discriminator_decay
-                ),
-                batch_size=self.batch_size,
-                epochs=self.epochs * self.discriminator_steps,
+        nets = [self.synthesis_net_, self.critic_net_]
+        critic_adam = dict(lr=self.discriminator_lr, betas=_BETAS, weight_decay=self.discriminator_decay)
+        head, trainer = self.layout_.head, None
+        if private is None:
+            critic_optimizer = make_adam(self.critic_net_.parameters(), **critic_adam)
+            step = wgan_step(*nets, self._activation, tensor, self.conditions_, head, settings, critic_optimizer, generator)
+            self.history_ = self._runner(step, FixedSteps(max(1, len(data) // self.batch_size)), nets, desc="CTGAN")
+        else:
+            passes = self.discriminator_steps
+            trainer = self._private_trainer(private, [self.critic_net_], epochs=self.epochs * passes, **critic_adam)
+            codes_t = torch.as_tensor(codes, device=self.device_)
+            step = private_gan_step(
+                *nets, self._activation, tensor, codes_t, self.conditions_, head, settings, generator, trainer
             )
-            self.history_ = train_private_gan(
-                self.synthesis_net_,
-                self.critic_net_,
-                self._activation,
-                tensor,
-                torch.as_tensor(codes, device=self.device_),
-                self.conditions_,
-                self.layout_.head,
-                config,
-                generator,
-                trainer,
-                verbose=self.verbose,
-            )
-            trainer.close()
-            self._eval()
-            self.critic_net_.eval()
-            return private.ledger(trainer, ["critic network"])
-        self.history_ = train_conditional_wgan(
-            self.synthesis_net_,
-            self.critic_net_,
-            self._activation,
-            tensor,
-            self.conditions_,
-            self.layout_.head,
-            config,
-            generator,
-            verbose=self.verbose,
-        )
+            self.history_ = self._runner(step, private_passes(trainer, passes), nets, desc="CTGAN", private=trainer)
         self.synthesis_net_.eval()
         self.critic_net_.eval()
-        return None
+        return self._close_private(private, trainer, ["critic network"])
 
     # ------------------------------------------------------------------ sample
     def _eval(self) -> None:

@@ -20,14 +20,15 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ..exceptions import DataValidationError
 from ..nn import build
 from ..nn.flows import ConditionalFlowNet
-from ..training import FlowConfig, train_conditional_flow
-from ..training.optim import make_adam
+from ..training import flow_losses
 from ..transform.dequantized import DequantizedTransformer
 from ..transform.tabular import as_frame
-from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
+from .base import BaseSynthesizer
 from .conditioning import ConditionLayout, NetworkPersistence
+from .params import LAYER_WIDTHS, NON_NEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_INT, param
 
 
 class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
@@ -49,53 +50,21 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
             and quantile maps from private statistics; ``None`` trains without privacy.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar with the loss.
+        callbacks: training callbacks (:mod:`synthaug.training.callbacks`: early stopping, logging, checkpoints).
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
     """
 
     model_name = "flow"
     network_attributes = ("flow_net_",)
     transformer_class = DequantizedTransformer
-    sample_chunk_size = 8192
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 300,
-        batch_size: int = 500,
-        n_layers: int = 8,
-        hidden_dims: Sequence[int] = (128, 128),
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.0,
-        unconditional_share: float = 0.5,
-        max_grad_norm: float = 10.0,
-        n_quantiles: int = 1000,
-        schema: Any = None,
-        dp: Any = None,
-        device: str = "auto",
-        verbose: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.n_layers = n_layers
-        self.hidden_dims = hidden_dims
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.unconditional_share = unconditional_share
-        self.max_grad_norm = max_grad_norm
-        self.n_quantiles = n_quantiles
-        self.schema = schema
-        self.dp = dp
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_positive_ints(self, ("epochs", "batch_size", "n_layers", "n_quantiles"))
-        check_layer_widths(self, ("hidden_dims",))
-        check_positive_floats(self, ("learning_rate", "max_grad_norm"))
-        if not 0.0 < self.unconditional_share < 1.0:
-            raise ValueError(f"unconditional_share must be in (0, 1), got {self.unconditional_share!r}")
+    n_layers: int = param(8, POSITIVE_INT)
+    hidden_dims: Sequence[int] = param((128, 128), LAYER_WIDTHS)
+    learning_rate: float = param(1e-3, POSITIVE)
+    weight_decay: float = param(0.0, NON_NEGATIVE)
+    unconditional_share: float = param(0.5, OPEN_UNIT)
+    max_grad_norm: float = param(10.0, POSITIVE)
+    n_quantiles: int = param(1000, POSITIVE_INT)
 
     # ------------------------------------------------------------------ transformer and networks
     def _make_transformer(self, seed: int, schema: Any) -> DequantizedTransformer:
@@ -117,43 +86,24 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         generator = self._init_networks(rng)
         codes = self._training_codes
         del self._training_codes
-        n_cond = len(self.layout_.columns)
-        self.conditions_ = self.layout_.sampler(codes[:, :n_cond], private)
-        t = self.transformer_
-        to = dict(dtype=torch.float32, device=self.device_)
-        config = FlowConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            unconditional_share=self.unconditional_share,
-            max_grad_norm=self.max_grad_norm,
-        )
-        trainer = None
-        if private is not None:
-            trainer = private.trainer(
-                [self.flow_net_],
-                lambda params: make_adam(params, lr=self.learning_rate, weight_decay=self.weight_decay),
-                batch_size=self.batch_size,
-                epochs=self.epochs,
-            )
-        self.history_ = train_conditional_flow(
+        self.conditions_ = self.layout_.sampler(codes[:, : len(self.layout_.columns)], private)
+        t, to = self.transformer_, dict(dtype=torch.float32, device=self.device_)
+        losses = flow_losses(
             self.flow_net_,
             torch.as_tensor(data[:, : t.n_numeric_], **to),
             torch.as_tensor(codes, device=self.device_),
             torch.as_tensor(t.bin_low_, **to),
             torch.as_tensor(t.bin_width_, **to),
             self.conditions_,
-            config,
+            self.unconditional_share,
             generator,
-            private=trainer,
-            verbose=self.verbose,
         )
+        self.history_, trainer = self._train_likelihood(
+            losses, [self.flow_net_], len(data), generator, private, desc="Flow", log_loss_as="nll",
+            max_grad_norm=self.max_grad_norm, lr=self.learning_rate, weight_decay=self.weight_decay,
+        )  # fmt: skip
         self.flow_net_.eval()
-        if trainer is None:
-            return None
-        trainer.close()
-        return private.ledger(trainer, ["flow network"])
+        return self._close_private(private, trainer, ["flow network"])
 
     # ------------------------------------------------------------------ sample and score
     def _eval(self) -> None:
@@ -193,7 +143,7 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         check_is_fitted(self, "flow_net_")
         frame, _ = as_frame(X)
         if self.target_column_ is not None:
-            raise ValueError("score_samples of a model fitted with y needs the target as a column; refit without y")
+            raise DataValidationError("score_samples of a model fitted with y needs the target as a column; refit without y")
         if isinstance(X, pd.DataFrame):
             frame.columns = [str(c) for c in X.columns]
         else:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 from typing import Any
+
+from ..exceptions import ParameterError
 
 # name -> "module:Class"; imported lazily so that `import synthaug` stays cheap
 _SYNTHESIZERS: dict[str, str] = {
@@ -22,10 +25,11 @@ def available_synthesizers() -> list[str]:
 
 
 def synthesizer_class(name: str) -> type:
+    """The synthesizer class registered as ``name`` (its module is imported on first use)."""
     try:
         target = _SYNTHESIZERS[name]
     except KeyError:
-        raise ValueError(f"unknown synthesizer {name!r}; available: {', '.join(available_synthesizers())}") from None
+        raise ParameterError(f"unknown synthesizer {name!r}; available: {', '.join(available_synthesizers())}") from None
     module, cls = target.split(":")
     return getattr(import_module(module), cls)
 
@@ -35,5 +39,15 @@ def get_synthesizer(name: str, **params: Any):
     cls = synthesizer_class(name)
     unknown = set(params) - set(cls._get_param_names())
     if unknown:
-        raise ValueError(f"{name}: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(cls._get_param_names())}")
+        raise ParameterError(f"{name}: unknown parameter(s) {sorted(unknown)}; allowed: {sorted(cls._get_param_names())}")
     return cls(**params)
+
+
+def load_model(path: str | Path, *, device: str | None = None) -> Any:
+    """Load a synthesizer saved with ``save``; ``device`` overrides the saved device setting."""
+    from ..persistence import load_model as load_file
+
+    return load_file(path, device=device, resolve=synthesizer_class)
+
+
+load = load_model  # ``synthaug.load``

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from ..nn import LearntScale, SpanActivation, SpanLikelihood, build, relu_mlp
-from ..training import VAEConfig, train_conditional_vae
-from ..training.optim import make_adam
-from .base import BaseSynthesizer, check_layer_widths, check_positive_floats, check_positive_ints
+from ..training import vae_losses
+from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
+from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
 
 _INITIAL_LOG_SCALE = float(np.log(0.1))
 
@@ -69,6 +69,7 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
             statistics; ``None`` trains without privacy.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar with the losses.
+        callbacks: training callbacks (:mod:`synthaug.training.callbacks`: early stopping, logging, checkpoints).
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
 
     Sampling draws scalar features from the learnt Gaussian and categories from the
@@ -78,45 +79,13 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
     model_name = "tvae"
     network_attributes = ("encoder_net_", "decoder_net_")
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 300,
-        batch_size: int = 500,
-        embedding_dim: int = 128,
-        compress_dims: Sequence[int] = (128, 128),
-        decompress_dims: Sequence[int] = (128, 128),
-        learning_rate: float = 1e-3,
-        l2scale: float = 1e-5,
-        loss_factor: float = 2.0,
-        max_modes: int = 10,
-        schema: Any = None,
-        dp: Any = None,
-        device: str = "auto",
-        verbose: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.embedding_dim = embedding_dim
-        self.compress_dims = compress_dims
-        self.decompress_dims = decompress_dims
-        self.learning_rate = learning_rate
-        self.l2scale = l2scale
-        self.loss_factor = loss_factor
-        self.max_modes = max_modes
-        self.schema = schema
-        self.dp = dp
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_positive_ints(self, ("epochs", "batch_size", "embedding_dim", "max_modes"))
-        check_layer_widths(self, ("compress_dims", "decompress_dims"))
-        check_positive_floats(self, ("learning_rate", "loss_factor"))
-        if not self.l2scale >= 0:
-            raise ValueError(f"l2scale must be >= 0, got {self.l2scale!r}")
+    embedding_dim: int = param(128, POSITIVE_INT)
+    compress_dims: Sequence[int] = param((128, 128), LAYER_WIDTHS)
+    decompress_dims: Sequence[int] = param((128, 128), LAYER_WIDTHS)
+    learning_rate: float = param(1e-3, POSITIVE)
+    l2scale: float = param(1e-5, NON_NEGATIVE)
+    loss_factor: float = param(2.0, POSITIVE)
+    max_modes: int = param(10, POSITIVE_INT)
 
     # ------------------------------------------------------------------ networks
     def _layout(self) -> None:
@@ -141,38 +110,23 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
         generator = self._init_networks(rng)
         codes = self.layout_.codes(data)
         self.conditions_ = self.layout_.sampler(codes, private)
-        config = VAEConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            weight_decay=self.l2scale,
-            loss_factor=self.loss_factor,
-        )
-        trainer = None
-        if private is not None:
-            trainer = private.trainer(
-                [self.encoder_net_, self.decoder_net_],
-                lambda params: make_adam(params, lr=self.learning_rate, weight_decay=self.l2scale),
-                batch_size=self.batch_size,
-                epochs=self.epochs,
-            )
-        self.history_ = train_conditional_vae(
+        losses = vae_losses(
             self.encoder_net_,
             self.decoder_net_,
             self._likelihood,
             torch.as_tensor(data, dtype=torch.float32, device=self.device_),
             torch.as_tensor(codes, device=self.device_),
             self.conditions_,
-            config,
+            self.loss_factor,
             generator,
-            private=trainer,
-            verbose=self.verbose,
         )
+        modules = [self.encoder_net_, self.decoder_net_]
+        self.history_, trainer = self._train_likelihood(
+            losses, modules, len(data), generator, private, desc="TVAE", log_loss_as=None,
+            lr=self.learning_rate, weight_decay=self.l2scale,
+        )  # fmt: skip
         self._eval()
-        if trainer is None:
-            return None
-        trainer.close()
-        return private.ledger(trainer, ["encoder network", "decoder network"])
+        return self._close_private(private, trainer, ["encoder network", "decoder network"])
 
     # ------------------------------------------------------------------ sample
     def _eval(self) -> None:

@@ -1,29 +1,32 @@
-"""Training loops as functions, and the vectorised conditional sampler they use."""
+"""Training: the one runner, its callbacks, each model family's step or per-row losses, the conditional sampler."""
 
-from .adversarial import (
-    AdversarialConfig,
-    ConditionHead,
-    gradient_penalty,
-    private_critic_loss,
-    train_conditional_wgan,
-    train_private_gan,
-)
+from .adversarial import ConditionHead, GANSettings, gradient_penalty, logistic_critic_losses, private_gan_step, wgan_step
+from .callbacks import Callback, Checkpoint, EarlyStopping, LogMetrics, StopTraining
 from .conditional import ConditionSampler
-from .likelihood import FlowConfig, VAEConfig, train_conditional_flow, train_conditional_vae, vae_loss
+from .likelihood import flow_losses, vae_loss, vae_losses
 from .optim import make_adam
+from .runner import FixedSteps, PlainStep, ShuffledBatches, TrainingRunner, likelihood_step
 
 __all__ = [
-    "AdversarialConfig",
+    "Callback",
+    "Checkpoint",
     "ConditionHead",
     "ConditionSampler",
-    "FlowConfig",
-    "VAEConfig",
+    "EarlyStopping",
+    "FixedSteps",
+    "GANSettings",
+    "LogMetrics",
+    "PlainStep",
+    "ShuffledBatches",
+    "StopTraining",
+    "TrainingRunner",
+    "flow_losses",
     "gradient_penalty",
+    "likelihood_step",
+    "logistic_critic_losses",
     "make_adam",
-    "private_critic_loss",
-    "train_conditional_flow",
-    "train_conditional_vae",
-    "train_conditional_wgan",
-    "train_private_gan",
+    "private_gan_step",
     "vae_loss",
+    "vae_losses",
+    "wgan_step",
 ]

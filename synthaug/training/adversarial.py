@@ -1,37 +1,16 @@
-"""Adversarial training loop (conditional WGAN-GP with PacGAN packing), as a function."""
+"""Steps of the conditional tabular GANs (WGAN-GP with PacGAN packing; a DP-SGD critic), for the training runner."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..nn.heads import SpanActivation, segment_log_softmax
 from .conditional import ConditionSampler
-from .optim import make_adam
-
-
-@dataclass(frozen=True)
-class AdversarialConfig:
-    """Hyper-parameters of :func:`train_conditional_wgan`."""
-
-    epochs: int
-    batch_size: int
-    pac: int
-    embedding_dim: int
-    discriminator_steps: int = 1
-    gp_weight: float = 10.0
-    generator_lr: float = 2e-4
-    discriminator_lr: float = 2e-4
-    generator_decay: float = 1e-6
-    discriminator_decay: float = 1e-6
-    betas: tuple[float, float] = (0.5, 0.9)
 
 
 @dataclass
@@ -64,106 +43,94 @@ def gradient_penalty(
     return ((norms - 1.0) ** 2).mean()
 
 
-def train_conditional_wgan(
+@dataclass(frozen=True)
+class GANSettings:
+    """What a conditional GAN step needs besides its networks (the model's own parameters)."""
+
+    batch_size: int
+    embedding_dim: int
+    discriminator_steps: int
+    generator_optimizer: torch.optim.Optimizer
+    pac: int = 1
+    gp_weight: float = 10.0
+
+
+def wgan_step(
     synthesis_net: nn.Module,
     critic_net: nn.Module,
     activation: SpanActivation,
     data: torch.Tensor,
     conditions: ConditionSampler,
     head: ConditionHead,
-    config: AdversarialConfig,
+    settings: GANSettings,
+    critic_optimizer: torch.optim.Optimizer,
     generator: torch.Generator,
-    *,
-    verbose: bool = False,
-    on_epoch: Callable[[dict], None] | None = None,
-) -> list[dict]:
-    """Train ``synthesis_net`` against ``critic_net`` on ``data`` (encoded rows).
+) -> Callable[[None], dict[str, torch.Tensor]]:
+    """One conditional WGAN-GP step (for :class:`~synthaug.training.runner.TrainingRunner` with
+    :class:`~synthaug.training.runner.FixedSteps`: the step draws its own rows).
 
-    Each step draws conditions by training-by-sampling with matching real rows,
-    updates the critic ``discriminator_steps`` times (Wasserstein loss plus a
-    gradient penalty), then the synthesis net (adversarial loss against the
-    updated critic plus the condition cross-entropy) on the last critic step's
-    fake batch. Returns the per-epoch mean losses.
+    Conditions come by training-by-sampling with matching real rows; the critic takes
+    ``discriminator_steps`` updates (Wasserstein loss plus gradient penalty), then the synthesis
+    net one (adversarial loss against the updated critic plus the condition cross-entropy) on
+    the last critic step's fake batch.
     """
-    device = data.device
-    n_rows = data.shape[0]
-    bs, pac, emb = config.batch_size, config.pac, config.embedding_dim
-    opt_g = make_adam(synthesis_net.parameters(), lr=config.generator_lr, betas=config.betas, weight_decay=config.generator_decay)
-    opt_d = make_adam(
-        critic_net.parameters(), lr=config.discriminator_lr, betas=config.betas, weight_decay=config.discriminator_decay
-    )
-    steps = max(1, n_rows // bs)
-    history: list[dict] = []
-    synthesis_net.train()
-    critic_net.train()
-    bar = tqdm(range(config.epochs), desc="CTGAN", unit="epoch", disable=not verbose, leave=False)
+    bs, pac, emb, device = settings.batch_size, settings.pac, settings.embedding_dim, data.device
 
     def packed(x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0] // pac, -1)
 
-    for epoch in bar:
-        started = time.perf_counter()
-        sum_d = torch.zeros((), device=device)
-        sum_g = torch.zeros((), device=device)
-        for _ in range(steps):
-            for d_step in range(config.discriminator_steps):
-                cond, rows = conditions.sample_train(bs, generator)
-                z = torch.randn((bs, emb), generator=generator, device=device)
-                if d_step == config.discriminator_steps - 1:
-                    # the last critic step's fake batch also serves the synthesis-net step
-                    # (one forward pass instead of two, as in PyTorch's DCGAN example)
-                    raw = synthesis_net(torch.cat([z, cond], dim=1))
-                    fake_rows = activation(raw, generator)
-                    fake = torch.cat([fake_rows.detach(), cond], dim=1)
-                else:
-                    with torch.no_grad():
-                        fake = torch.cat([activation(synthesis_net(torch.cat([z, cond], dim=1)), generator), cond], dim=1)
-                real = torch.cat([data[rows], cond], dim=1)
-                # one critic pass over fake and real packs together (packs never mix: bs % pac == 0)
-                scores = critic_net(packed(torch.cat([fake, real], dim=0)))
-                loss_d = scores[: bs // pac].mean() - scores[bs // pac :].mean()
-                penalty = gradient_penalty(critic_net, real, fake, pac, generator)
-                opt_d.zero_grad(set_to_none=True)
-                (loss_d + config.gp_weight * penalty).backward()
-                opt_d.step()
-            critic_net.requires_grad_(False)
-            fake = torch.cat([fake_rows, cond], dim=1)
-            loss_g = -critic_net(packed(fake)).mean() + head.loss(raw, cond)
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            critic_net.requires_grad_(True)
-            sum_d += loss_d.detach()
-            sum_g += loss_g.detach()
-        record = {
-            "epoch": epoch + 1,
-            "critic_loss": float(sum_d) / steps,
-            "generator_loss": float(sum_g) / steps,
-            "seconds": time.perf_counter() - started,
-        }
-        history.append(record)
-        if verbose:
-            bar.set_postfix(critic=f"{record['critic_loss']:.3f}", gen=f"{record['generator_loss']:.3f}")
-        if on_epoch is not None:
-            on_epoch(record)
-    bar.close()
-    return history
+    def critic_update(last: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        cond, rows = conditions.sample_train(bs, generator)
+        z = torch.randn((bs, emb), generator=generator, device=device)
+        if last:  # the last critic step's fake batch also serves the synthesis-net step (one forward pass)
+            raw = synthesis_net(torch.cat([z, cond], dim=1))
+            fake_rows = activation(raw, generator)
+            fake = torch.cat([fake_rows.detach(), cond], dim=1)
+        else:
+            raw = fake_rows = None
+            with torch.no_grad():
+                fake = torch.cat([activation(synthesis_net(torch.cat([z, cond], dim=1)), generator), cond], dim=1)
+        real = torch.cat([data[rows], cond], dim=1)
+        scores = critic_net(packed(torch.cat([fake, real], dim=0)))  # packs never mix: bs % pac == 0
+        loss_d = scores[: bs // pac].mean() - scores[bs // pac :].mean()
+        penalty = gradient_penalty(critic_net, real, fake, pac, generator)
+        critic_optimizer.zero_grad(set_to_none=True)
+        (loss_d + settings.gp_weight * penalty).backward()
+        critic_optimizer.step()
+        return loss_d, raw, fake_rows, cond
+
+    def step(_: None) -> dict[str, torch.Tensor]:
+        for d_step in range(settings.discriminator_steps):
+            loss_d, raw, fake_rows, cond = critic_update(d_step == settings.discriminator_steps - 1)
+        critic_net.requires_grad_(False)
+        loss_g = -critic_net(packed(torch.cat([fake_rows, cond], dim=1))).mean() + head.loss(raw, cond)
+        generator_update(settings.generator_optimizer, loss_g)
+        critic_net.requires_grad_(True)
+        return {"critic_loss": loss_d, "generator_loss": loss_g}
+
+    return step
 
 
-def private_critic_loss(critic: nn.Module, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """Per-row logistic critic losses of fake and real rows, from ONE forward pass.
+def generator_update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One plain optimiser step of the synthesis net on ``loss``."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
 
-    Every row, fake or real, has its own term (``softplus(D(fake))`` or
-    ``softplus(-D(real))``), so DP-SGD clips each row's gradient and sums fake and real
-    together: the fake rows' gradients are never dropped. No gradient penalty (its double
-    backward cannot be privatised), hence the logistic loss.
+
+def logistic_critic_losses(scores: torch.Tensor, n_fake: int) -> torch.Tensor:
+    """Per-sample logistic critic losses from ONE critic forward over fake-then-real samples.
+
+    Every sample, fake or real, has its own term (``softplus(D(fake))`` or ``softplus(-D(real))``),
+    so DP-SGD clips each sample's gradient and sums fake and real together: the fake samples'
+    gradients are never dropped. No gradient penalty (its double backward cannot be privatised),
+    hence the logistic loss.
     """
-    scores = critic(torch.cat([fake, real], dim=0)).squeeze(1)
-    n_fake = fake.shape[0]
+    scores = scores.reshape(-1)
     return torch.cat([nn.functional.softplus(scores[:n_fake]), nn.functional.softplus(-scores[n_fake:])])
 
 
-def train_private_gan(
+def private_gan_step(
     synthesis_net: nn.Module,
     critic_net: nn.Module,
     activation: SpanActivation,
@@ -171,67 +138,42 @@ def train_private_gan(
     codes: torch.Tensor,
     conditions: ConditionSampler,
     head: ConditionHead,
-    config: AdversarialConfig,
+    settings: GANSettings,
     generator: torch.Generator,
     private: Any,
-    *,
-    verbose: bool = False,
-) -> list[dict]:
-    """Conditional GAN training with a differentially private critic (DP-SGD through Opacus).
+) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+    """One step of a conditional GAN with a differentially private critic (DP-SGD through Opacus).
 
-    Each critic step takes a Poisson-sampled batch of real rows (``private.epoch_batches``),
-    each with the condition of one of its own discrete values read off the row itself, and
-    a fixed-size fake batch (the expected batch size, so its size reveals nothing) whose
-    conditions follow the privately released category frequencies. Critic: one forward and
+    The batch is a Poisson sample of real rows, each with the condition of one of its own
+    discrete values; the fake batch has the expected batch size (its size reveals nothing) and
+    conditions from the privately released category frequencies. Critic: one forward and
     clipped backward over the per-row losses of fake and real rows together
-    (:func:`private_critic_loss`), one private step. Every ``discriminator_steps`` critic steps the synthesis net takes a
-    non-saturating step on the last fake batch (it never sees real rows). No packing.
+    (:func:`logistic_critic_losses`), one private step. Every ``discriminator_steps`` critic steps
+    the synthesis net takes a non-saturating step on the last fake batch (it never sees real
+    rows). No packing.
     """
-    device = data.device
-    emb = config.embedding_dim
     fake_size = max(1, private.expected_batch_size)
-    opt_g = make_adam(synthesis_net.parameters(), lr=config.generator_lr, betas=config.betas, weight_decay=config.generator_decay)
-    history: list[dict] = []
-    synthesis_net.train()
-    critic_net.train()
-    bar = tqdm(range(config.epochs), desc="CTGAN (DP)", unit="epoch", disable=not verbose, leave=False)
-    for epoch in bar:
-        started = time.perf_counter()
-        sum_d = torch.zeros((), device=device)
-        sum_g = torch.zeros((), device=device)
-        n_d = n_g = 0
-        # discriminator_steps passes of Poisson batches per epoch: one critic step per batch
-        passes = chain.from_iterable(private.epoch_batches() for _ in range(config.discriminator_steps))
-        for step, rows in enumerate(passes, start=1):
-            rows = rows.to(device)
-            real = torch.cat([data[rows], conditions.own_conditions(codes[rows], generator)], dim=1)
-            cond = conditions.sample_original(fake_size, generator)
-            z = torch.randn((fake_size, emb), generator=generator, device=device)
-            raw = synthesis_net(torch.cat([z, cond], dim=1))
-            fake_rows = activation(raw, generator)
-            per_row = private_critic_loss(critic_net, torch.cat([fake_rows.detach(), cond], dim=1), real)
-            private.backward_and_step(per_row)
-            sum_d += per_row.detach().mean()
-            n_d += 1
-            if step % config.discriminator_steps == 0:
-                critic_net.requires_grad_(False)
-                with private.paused():
-                    scores = critic_net(torch.cat([fake_rows, cond], dim=1))
-                    loss_g = nn.functional.softplus(-scores).mean() + head.loss(raw, cond)
-                    opt_g.zero_grad(set_to_none=True)
-                    loss_g.backward()
-                opt_g.step()
-                critic_net.requires_grad_(True)
-                sum_g += loss_g.detach()
-                n_g += 1
-        record = {
-            "epoch": epoch + 1,
-            "critic_loss": float(sum_d) / max(n_d, 1),
-            "generator_loss": float(sum_g) / max(n_g, 1),
-            "seconds": time.perf_counter() - started,
-        }
-        history.append(record)
-        if verbose:
-            bar.set_postfix(critic=f"{record['critic_loss']:.3f}", gen=f"{record['generator_loss']:.3f}")
-    bar.close()
-    return history
+    device, counter = data.device, [0]
+
+    def step(rows: torch.Tensor) -> dict[str, torch.Tensor]:
+        real = torch.cat([data[rows], conditions.own_conditions(codes[rows], generator)], dim=1)
+        cond = conditions.sample_original(fake_size, generator)
+        z = torch.randn((fake_size, settings.embedding_dim), generator=generator, device=device)
+        raw = synthesis_net(torch.cat([z, cond], dim=1))
+        fake_rows = activation(raw, generator)
+        scores = critic_net(torch.cat([torch.cat([fake_rows.detach(), cond], dim=1), real], dim=0))
+        per_row = logistic_critic_losses(scores, fake_size)
+        private.backward_and_step(per_row)
+        counter[0] += 1
+        losses = {"critic_loss": per_row.detach().mean()}
+        if counter[0] % settings.discriminator_steps == 0:
+            critic_net.requires_grad_(False)
+            with private.paused():
+                scores = critic_net(torch.cat([fake_rows, cond], dim=1))
+                loss_g = nn.functional.softplus(-scores).mean() + head.loss(raw, cond)
+                generator_update(settings.generator_optimizer, loss_g)
+            critic_net.requires_grad_(True)
+            losses["generator_loss"] = loss_g.detach()
+        return losses
+
+    return step

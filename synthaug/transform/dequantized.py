@@ -32,10 +32,21 @@ from sklearn.utils import check_random_state
 from ..exceptions import DataValidationError, SchemaError
 from ..schema import TableSchema
 from .columns import CategoryEncoder, from_float, make_encoder, numeric_bounds, to_float
+from .released import ReleasedStatistics
 from .tabular import resolve_schema
 
 _EDGE = 1e-6  # keeps Phi^-1 finite at the ends of the unit interval
 _MIN_BIN = 1e-3  # smallest share of the unit interval a category gets
+
+
+def _quantile_map(quantiles: np.ndarray, references: np.ndarray) -> QuantileTransformer:
+    """A fitted normal-output ``QuantileTransformer`` with the given quantiles (one column per feature)."""
+    transformer = QuantileTransformer(n_quantiles=quantiles.shape[0], output_distribution="normal")
+    transformer.quantiles_ = quantiles
+    transformer.references_ = references
+    transformer.n_quantiles_ = quantiles.shape[0]
+    transformer.n_features_in_ = quantiles.shape[1]
+    return transformer
 
 
 class DequantizedTransformer:
@@ -69,13 +80,17 @@ class DequantizedTransformer:
         self.n_numeric_ = len(self.numeric_columns_)
         self.output_dim_ = self.n_numeric_ + len(self.levels_)
 
-    def _set_bins(self, codes: np.ndarray) -> None:
-        """Bin edges in (0, 1) of every discrete dimension, from its level frequencies."""
-        width = np.full((len(self.levels_), int(self.levels_.max(initial=1))), 0.0)
-        for j, k in enumerate(self.levels_):  # a loop over columns, not rows
-            freq = np.bincount(codes[:, j], minlength=k)[:k] / max(len(codes), 1)
+    def _set_bins(self, counts: list[np.ndarray]) -> None:
+        """Bin edges in (0, 1) of every discrete dimension, from the (possibly noisy) counts of its levels."""
+        width = np.zeros((len(self.levels_), int(self.levels_.max(initial=1))))
+        for j, level_counts in enumerate(counts):  # a loop over columns, not rows
+            freq = np.clip(np.asarray(level_counts, dtype=float), 0.0, None)
+            freq = freq / freq.sum() if freq.sum() > 0 else np.full(freq.size, 1.0 / freq.size)
             freq = np.maximum(freq, _MIN_BIN)
-            width[j, :k] = freq / freq.sum()
+            width[j, : freq.size] = freq / freq.sum()
+        self._set_bin_widths(width)
+
+    def _set_bin_widths(self, width: np.ndarray) -> None:
         self.bin_width_ = width
         self.bin_low_ = np.cumsum(width, axis=1) - width
 
@@ -84,10 +99,6 @@ class DequantizedTransformer:
             raise SchemaError(f"column {column!r} is not a discrete column; discrete columns are {self.discrete_columns_}")
         return self.encoders_[column]
 
-    def discrete_dim(self, column: str) -> int:
-        """Index of a discrete column's coordinate in the representation."""
-        return self.n_numeric_ + self.discrete_columns_.index(column)
-
     # ------------------------------------------------------------------ fit / transform
     def fit(self, frame: pd.DataFrame, y: Any = None) -> DequantizedTransformer:
         if not isinstance(frame, pd.DataFrame) or frame.shape[0] == 0:
@@ -95,7 +106,8 @@ class DequantizedTransformer:
         self.columns_ = list(frame.columns)
         self._set_layout(resolve_schema(frame, self.schema, self.max_numeric_categories))
         rng = check_random_state(self.random_state)
-        self._set_bins(self.codes(frame))
+        codes = self.codes(frame)
+        self._set_bins([np.bincount(codes[:, j], minlength=k)[:k] for j, k in enumerate(self.levels_)])
         numeric = self._numeric_values(frame, rng)
         self.quantiles_ = None
         if self.n_numeric_:
@@ -114,36 +126,23 @@ class DequantizedTransformer:
             self.quantiles_ = quantile
         return self
 
-    def fit_released(self, frame: pd.DataFrame, domain: Any) -> DequantizedTransformer:
+    def fit_released(self, frame: pd.DataFrame, released: ReleasedStatistics) -> DequantizedTransformer:
         """Set up the representation from privately released statistics instead of the data.
 
-        ``domain`` is a :class:`~synthaug.privacy.PrivateDomain`: category bins come from its
-        noisy counts, the quantile map of numeric columns from its noisy histograms. Only the
-        column names of ``frame`` are read, never its values.
+        ``released`` (e.g. a :class:`~synthaug.privacy.PrivateDomain`) gives the schema, the
+        noisy slot counts that size the category bins, and the quantile functions of numeric
+        columns. Only the column names of ``frame`` are read, never its values.
         """
         self.columns_ = list(frame.columns)
-        self._set_layout(domain.schema)
-        width = np.zeros((len(self.levels_), int(self.levels_.max(initial=1))))
-        frequencies = [domain.slot_counts(c) for c in self.discrete_columns_]
-        frequencies += [np.array([domain.numeric[c].present, domain.numeric[c].missing]) for c in self.indicator_columns_]
-        for j, counts in enumerate(frequencies):  # a loop over columns, not rows
-            freq = np.clip(np.asarray(counts, dtype=float), 0.0, None)
-            freq = freq / freq.sum() if freq.sum() > 0 else np.full(freq.size, 1.0 / freq.size)
-            freq = np.maximum(freq, _MIN_BIN)
-            width[j, : freq.size] = freq / freq.sum()
-        self.bin_width_ = width
-        self.bin_low_ = np.cumsum(width, axis=1) - width
+        self._set_layout(released.schema)
+        numeric = {c: released.numeric_summary(c) for c in self.numeric_columns_}
+        counts = [released.slot_counts(c) for c in self.discrete_columns_]
+        self._set_bins(counts + [np.array([numeric[c].present, numeric[c].missing]) for c in self.indicator_columns_])
         self.quantiles_ = None
         if self.n_numeric_:
             references = np.linspace(0.0, 1.0, min(self.n_quantiles, 100))
-            quantiles = np.column_stack([domain.numeric[c].quantiles(references) for c in self.numeric_columns_])
-            quantiles = np.maximum.accumulate(quantiles, axis=0)
-            transformer = QuantileTransformer(n_quantiles=len(references), output_distribution="normal")
-            transformer.quantiles_ = quantiles
-            transformer.references_ = references
-            transformer.n_quantiles_ = len(references)
-            transformer.n_features_in_ = quantiles.shape[1]
-            self.quantiles_ = transformer
+            quantiles = np.column_stack([numeric[c].quantiles(references) for c in self.numeric_columns_])
+            self.quantiles_ = _quantile_map(np.maximum.accumulate(quantiles, axis=0), references)
         return self
 
     def _numeric_values(self, frame: pd.DataFrame, rng: np.random.RandomState | None) -> np.ndarray:
@@ -288,17 +287,11 @@ class DequantizedTransformer:
             obj = cls(**state["params"])
             obj.columns_ = list(state["columns"])
             obj._set_layout(TableSchema.from_dict(state["schema"]))
-            obj.bin_width_ = np.asarray(state["bin_width"], dtype=float).reshape(len(obj.levels_), -1)
-            obj.bin_low_ = np.cumsum(obj.bin_width_, axis=1) - obj.bin_width_
+            obj._set_bin_widths(np.asarray(state["bin_width"], dtype=float).reshape(len(obj.levels_), -1))
             obj.quantiles_ = None
             if state["quantiles"] is not None:
                 quantiles = np.asarray(state["quantiles"]["quantiles"], dtype=float)
-                transformer = QuantileTransformer(n_quantiles=quantiles.shape[0], output_distribution="normal")
-                transformer.quantiles_ = quantiles
-                transformer.references_ = np.asarray(state["quantiles"]["references"], dtype=float)
-                transformer.n_quantiles_ = quantiles.shape[0]
-                transformer.n_features_in_ = quantiles.shape[1]
-                obj.quantiles_ = transformer
+                obj.quantiles_ = _quantile_map(quantiles, np.asarray(state["quantiles"]["references"], dtype=float))
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"invalid transformer state: {exc}") from exc
         return obj

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, ParameterError
 
 MIN_SIDE, MAX_SIDE, MAX_CHANNELS = 4, 256, 4
 
@@ -179,7 +179,7 @@ def _check_range(pixel_range: Any) -> tuple[float, float]:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"pixel_range must be (low, high) with finite low < high, got {pixel_range!r}")
+        raise ParameterError(f"pixel_range must be (low, high) with finite low < high, got {pixel_range!r}")
     return float(low), float(high)
 
 

@@ -13,10 +13,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..exceptions import DataValidationError, SchemaError
+from ..exceptions import DataValidationError, ParameterError, SchemaError
 from ..schema import ColumnSpec, TableSchema, infer_schema
 from .columns import CategoryEncoder, ColumnEncoder, ModeEncoder, make_encoder, to_float
-from .spans import Span, span_offsets
+from .released import ReleasedStatistics
+from .spans import Span
 
 
 def as_frame(X: Any, columns: list[str] | None = None) -> tuple[pd.DataFrame, bool]:
@@ -122,13 +123,13 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ helpers
     def _check_params(self) -> None:
         if not isinstance(self.max_modes, (int, np.integer)) or self.max_modes < 1:
-            raise ValueError(f"max_modes must be a positive integer, got {self.max_modes!r}")
+            raise ParameterError(f"max_modes must be a positive integer, got {self.max_modes!r}")
         if not 0 <= self.weight_threshold < 1:
-            raise ValueError(f"weight_threshold must be in [0, 1), got {self.weight_threshold!r}")
+            raise ParameterError(f"weight_threshold must be in [0, 1), got {self.weight_threshold!r}")
         if not isinstance(self.max_fit_samples, (int, np.integer)) or self.max_fit_samples < 1:
-            raise ValueError(f"max_fit_samples must be a positive integer, got {self.max_fit_samples!r}")
+            raise ParameterError(f"max_fit_samples must be a positive integer, got {self.max_fit_samples!r}")
         if self.handle_unknown not in ("error", "ignore"):
-            raise ValueError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
+            raise ParameterError(f"handle_unknown must be 'error' or 'ignore', got {self.handle_unknown!r}")
 
     def _validate(self, X: Any, reset: bool) -> pd.DataFrame:
         if not reset:
@@ -152,10 +153,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> TabularTransformer:
         """Learn the schema (unless given) and each column's encoding."""
         self._check_params()
-        frame = self._validate(X, reset=True)
-        self.is_dataframe_input_ = isinstance(X, pd.DataFrame)
-        self.columns_ = list(X.columns) if self.is_dataframe_input_ else list(frame.columns)
-        self.input_dtypes_ = {str(c): str(t) for c, t in frame.dtypes.items()}
+        frame = self._validate_input(X)
         schema = resolve_schema(frame, self.schema, self.max_numeric_categories)
         self.schema_ = schema
         rng = check_random_state(self.random_state)
@@ -178,27 +176,33 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self._set_encoders(encoders)
         return self
 
-    def fit_released(self, X: pd.DataFrame, domain: Any) -> TabularTransformer:
+    def fit_released(self, X: pd.DataFrame, released: ReleasedStatistics) -> TabularTransformer:
         """Set up the encoding from privately released statistics instead of the data.
 
-        ``domain`` is a :class:`~synthaug.privacy.PrivateDomain`: its schema gives the
-        categories and bounds, its noisy histograms the mixture modes. Only the column
-        names and dtypes of ``X`` are read, never its values.
+        ``released`` (e.g. a :class:`~synthaug.privacy.PrivateDomain`) gives the schema
+        (categories and bounds) and the quantile functions from which the mixture modes are
+        set. Only the column names and dtypes of ``X`` are read, never its values.
         """
         self._check_params()
-        frame = self._validate(X, reset=True)  # names and dtypes only
-        self.is_dataframe_input_ = isinstance(X, pd.DataFrame)
-        self.columns_ = list(X.columns)
-        self.input_dtypes_ = {str(c): str(t) for c, t in frame.dtypes.items()}
-        self.schema_ = domain.schema
+        self._validate_input(X)  # names and dtypes only
+        self.schema_ = released.schema
         encoders: list[ColumnEncoder] = []
         for spec in self.schema_:
             if spec.is_discrete:
                 encoders.append(make_encoder(spec, self.handle_unknown))
             else:
-                encoders.append(ModeEncoder(spec).fit_quantiles(domain.numeric[spec.name].quantiles, max_modes=self.max_modes))
+                quantiles = released.numeric_summary(spec.name).quantiles
+                encoders.append(ModeEncoder(spec).fit_quantiles(quantiles, max_modes=self.max_modes))
         self._set_encoders(encoders)
         return self
+
+    def _validate_input(self, X: Any) -> pd.DataFrame:
+        """Validate a table to fit on and record its columns, dtypes and container."""
+        frame = self._validate(X, reset=True)
+        self.is_dataframe_input_ = isinstance(X, pd.DataFrame)
+        self.columns_ = list(X.columns) if self.is_dataframe_input_ else list(frame.columns)
+        self.input_dtypes_ = {str(c): str(t) for c, t in frame.dtypes.items()}
+        return frame
 
     def _set_encoders(self, encoders: list[ColumnEncoder]) -> None:
         self.encoders_ = encoders
@@ -246,10 +250,6 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         return np.asarray([name for enc in self.encoders_ for name in enc.feature_names()], dtype=object)
 
     # ------------------------------------------------------------------ layout helpers for networks
-    def span_offsets(self) -> list[tuple[int, int]]:
-        check_is_fitted(self)
-        return span_offsets(self.spans_)
-
     def encoder(self, column: str) -> ColumnEncoder:
         check_is_fitted(self)
         for enc in self.encoders_:

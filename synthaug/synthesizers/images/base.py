@@ -5,29 +5,28 @@ optional class labels; ``sample(n_samples, *, y=None)`` returns images of the sa
 dtype and range (with ``(X, y)`` when fitted with labels). Asking for class ``k`` returns
 exactly images generated for class ``k``: the class is an input of the networks.
 
-Subclasses implement ``_build_networks``, ``_train``, ``_generate`` and list their
-networks in ``network_attributes``.
+Subclasses implement ``_build_networks``, ``_train`` (through the shared training runner),
+``_generate`` and list their networks in ``network_attributes``; the shared skeleton is
+:class:`~synthaug.synthesizers.core.SynthesizerCore`.
 """
 
 from __future__ import annotations
 
-from abc import ABCMeta, abstractmethod
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ...exceptions import ConditionError, DataValidationError
-from ...privacy.config import check_dp
-from ...privacy.ledger import NO_GUARANTEE, public_history
+from ...privacy.ledger import public_history
 from ...schema import ColumnSpec, TableSchema
 from ...transform.images import ImageScaler, check_images, image_stages
-from ..base import GeneratorPickling, check_n_samples, check_positive_floats, check_positive_ints, resolve_device, torch_generator
+from ..core import SynthesizerCore, check_n_samples, draw_seed, torch_generator
+from ..params import POSITIVE, POSITIVE_INT, param
 
 _LABEL = "label"
 
@@ -39,62 +38,72 @@ IMAGE_ASSUMED_PUBLIC = [
 ]
 
 
-class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
+class BaseImageSynthesizer(SynthesizerCore):
     """Base class of the image synthesizers (see module docstring)."""
 
-    model_name: ClassVar[str] = ""
-    network_attributes: ClassVar[tuple[str, ...]] = ()
     private_network_names: ClassVar[list[str]] = []
     sample_batch_size: ClassVar[int] = 1024
     is_image_synthesizer: ClassVar[bool] = True
 
-    # ------------------------------------------------------------------ hooks
-    def _check_params(self) -> None:  # pragma: no cover - overridden
-        pass
+    epochs: int = param(100, POSITIVE_INT)
+    batch_size: int = param(64, POSITIVE_INT)
+    learning_rate: float = param(1e-3, POSITIVE)
+    pixel_range: tuple[float, float] | None = param(None, None, tuple, list)
 
+    # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _build_networks(self, generator: torch.Generator) -> None:
         """Create the networks for ``self.scaler_``'s padded size, ``self.n_classes_`` and ``self.stages_``."""
 
     @abstractmethod
-    def _private_modules(self) -> list[torch.nn.Module]:
-        """The networks that read real images (privatised together under DP)."""
-
-    @abstractmethod
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, private: Any) -> list[dict]:
-        """Train on padded images in [-1, 1] and class codes; ``private`` is a PrivateTraining or None."""
+    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
+        """Train on padded images in [-1, 1] and class codes; ``plan`` is the DP fit's
+        :class:`~synthaug.privacy.PrivateFit` or None. Returns the history and the private trainer (or None)."""
 
     @abstractmethod
     def _generate(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Padded images in [-1, 1] for the class codes ``labels``."""
 
-    def _restore_extra(self, tensors: Mapping[str, torch.Tensor]) -> None:
-        """Hook for subclasses that keep more than the networks' state dicts."""
-
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> BaseImageSynthesizer:
         """Learn the distribution of the images ``X`` (conditioned on their labels ``y``, when given)."""
-        self._check_params()
+        rng, dp = self._begin_fit()
         X = check_images(X)
         codes = self._fit_labels(y, X.shape[0])
-        dp = check_dp(getattr(self, "dp", None))
-        rng = check_random_state(self.random_state)
-        self.device_ = resolve_device(self.device)
         self.stages_ = image_stages(*X.shape[-2:])
         self.scaler_ = ImageScaler(pixel_range=self.pixel_range, multiple=2**self.stages_, private=dp is not None).fit(X)
         self.n_features_in_ = int(np.prod(X.shape[1:]))
-        generator = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
+        generator = torch_generator(draw_seed(rng), self.device_)
         images = torch.as_tensor(self.scaler_.transform(X), device=self.device_)
         labels = torch.as_tensor(codes, device=self.device_)
         self._build_networks(generator)
+        plan = None
         if dp is None:
             self.class_weights_ = np.bincount(codes, minlength=self.n_classes_) / len(codes)
-            self.history_ = self._train(images, labels, generator, None)
-            self.privacy_spent_ = dict(NO_GUARANTEE)
         else:
-            self.privacy_spent_ = self._fit_private(images, labels, codes, dp, rng, generator)
-        self._sampling_generator_ = torch_generator(rng.randint(np.iinfo(np.int32).max), self.device_)
+            plan = self._private_class_counts(codes, dp)
+        self.history_, trainer = self._train(images, labels, generator, plan)
+        self._end_fit(rng, None if plan is None else self._private_ledger(plan, trainer))
         return self
+
+    def _train_images(
+        self,
+        losses: Any,
+        modules: Sequence[torch.nn.Module],
+        n: int,
+        generator: torch.Generator,
+        plan: Any,
+        *,
+        desc: str,
+        max_grad_norm: float | None = None,
+    ) -> tuple[list, Any]:
+        """Likelihood training of an image model (Adam at ``learning_rate``), plain or DP-SGD."""
+        history, trainer = self._train_likelihood(
+            losses, modules, n, generator, plan, desc=desc, max_grad_norm=max_grad_norm, lr=float(self.learning_rate)
+        )
+        for module in modules:
+            module.eval()
+        return history, trainer
 
     def _fit_labels(self, y: Any, n: int) -> np.ndarray:
         self.has_labels_ = y is not None
@@ -114,18 +123,9 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         self.n_classes_ = len(self.classes_)
         return codes.astype(np.int64)
 
-    def _fit_private(
-        self,
-        images: torch.Tensor,
-        labels: torch.Tensor,
-        codes: np.ndarray,
-        dp: Any,
-        rng: np.random.RandomState,
-        generator: torch.Generator,
-    ) -> dict[str, Any]:
-        """DP fit: noisy class counts (one Gaussian release), then DP-SGD on the private networks."""
+    def _private_class_counts(self, codes: np.ndarray, dp: Any) -> Any:
+        """The DP fit's plan: noisy class counts (one Gaussian release) set the label frequencies."""
         from ...privacy.plan import plan_private_fit
-        from ...training.optim import make_adam
 
         categories = list(range(self.n_classes_))
         if self.n_classes_ == 1:  # nothing to count: the whole budget goes to DP-SGD
@@ -136,21 +136,17 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         plan = plan_private_fit(frame, schema, dp, public_columns={_LABEL}, public_categories={_LABEL: categories})
         if self.n_classes_ == 1:
             self.class_weights_ = np.ones(1)
-        else:
-            counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
-            names = [label.item() if hasattr(label, "item") else label for label in self.classes_]
-            self.noisy_class_counts_ = {name: float(c) for name, c in zip(names, counts, strict=True)}
-            total = counts.sum()
-            self.class_weights_ = counts / total if total > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
-        trainer = plan.trainer(
-            self._private_modules(),
-            lambda params: make_adam(params, lr=self._private_learning_rate(), betas=self._private_betas()),
-            batch_size=self.batch_size,
-            epochs=self.epochs,
-        )
-        self.history_ = public_history(self._train(images, labels, generator, trainer))
-        trainer.close()
-        ledger = plan.ledger(trainer, list(self.private_network_names))
+            return plan
+        counts = np.clip(np.asarray(plan.domain.slot_counts(_LABEL), dtype=float)[: self.n_classes_], 0.0, None)
+        names = [label.item() if hasattr(label, "item") else label for label in self.classes_]
+        self.noisy_class_counts_ = {name: float(c) for name, c in zip(names, counts, strict=True)}
+        total = counts.sum()
+        self.class_weights_ = counts / total if total > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
+        return plan
+
+    def _private_ledger(self, plan: Any, trainer: Any) -> dict[str, Any]:
+        ledger = self._close_private(plan, trainer, list(self.private_network_names))
+        self.history_ = public_history(self.history_)
         ledger["covers"] = [
             "the fitted model file and every image sampled from it without y (post-processing)",
             "training of " + ", ".join(self.private_network_names) + " (DP-SGD)",
@@ -165,12 +161,6 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         )
         ledger["assumed_public"] = list(IMAGE_ASSUMED_PUBLIC)
         return ledger
-
-    def _private_learning_rate(self) -> float:
-        return float(self.learning_rate)
-
-    def _private_betas(self) -> tuple[float, float]:
-        return (0.9, 0.999)
 
     def label_sampler(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` class codes drawn from the (possibly noisy) class frequencies."""
@@ -192,11 +182,7 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self, "scaler_")
         n = check_n_samples(n_samples)
-        if random_state is None:
-            generator = self._sampling_generator_
-        else:
-            seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-            generator = torch_generator(seed, self.device_)
+        generator = self._sampling_generator(random_state)
         codes = self._requested_codes(n, y)
         if codes is None:
             codes = self.label_sampler(n, generator)
@@ -232,35 +218,24 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         return torch.as_tensor(codes.astype(np.int64), device=self.device_)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> str:
-        """Save weights and JSON metadata to ``path`` (written atomically); returns the path."""
-        from ...persistence import save_model
-
-        return save_model(self, path)
-
     def _get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         check_is_fitted(self, "scaler_")
-        state = {
-            "kind": "image",
-            "scaler": self.scaler_.to_state(),
-            "stages": self.stages_,
-            "has_labels": self.has_labels_,
-            "classes": self.classes_.tolist(),
-            "classes_dtype": self.classes_.dtype.str if self.classes_.dtype != object else "object",
-            "class_weights": self.class_weights_.tolist(),
-            "n_features_in": self.n_features_in_,
-            "privacy_spent": self.privacy_spent_,
-            "history": getattr(self, "history_", []),
-        }
-        tensors: dict[str, torch.Tensor] = {}
-        for attribute in self.network_attributes:
-            for key, value in getattr(self, attribute).state_dict().items():
-                tensors[f"{attribute}.{key}"] = value
-        tensors["sampling_generator_state"] = self._sampling_generator_.get_state()
+        state, tensors = self._core_state()
+        state.update(
+            kind="image",
+            scaler=self.scaler_.to_state(),
+            stages=self.stages_,
+            has_labels=self.has_labels_,
+            classes=self.classes_.tolist(),
+            classes_dtype=self.classes_.dtype.str if self.classes_.dtype != object else "object",
+            class_weights=self.class_weights_.tolist(),
+            n_features_in=self.n_features_in_,
+        )
+        tensors.update(self._network_tensors())
         return state, tensors
 
     def _set_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
-        self.device_ = resolve_device(self.device)
+        self._restore_core_state(state, tensors)
         self.scaler_ = ImageScaler.from_state(state["scaler"])
         self.stages_ = int(state["stages"])
         self.has_labels_ = bool(state["has_labels"])
@@ -269,18 +244,8 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         self.n_classes_ = len(self.classes_)
         self.class_weights_ = np.asarray(state["class_weights"], dtype=float)
         self.n_features_in_ = int(state["n_features_in"])
-        self.privacy_spent_ = dict(state["privacy_spent"])
-        self.history_ = list(state.get("history", []))
         self._build_networks(torch_generator(0, self.device_))
-        for attribute in self.network_attributes:
-            prefix = f"{attribute}."
-            net = getattr(self, attribute)
-            net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
-            net.to(self.device_).eval()
-        self._restore_extra(tensors)
-        generator = torch.Generator(device=self.device_)
-        generator.set_state(tensors["sampling_generator_state"])
-        self._sampling_generator_ = generator
+        self._load_network_tensors(tensors)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -288,10 +253,4 @@ class BaseImageSynthesizer(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-def check_image_params(owner: Any) -> None:
-    """Checks shared by the image synthesizers' parameters."""
-    check_positive_ints(owner, ("epochs", "batch_size"))
-    check_positive_floats(owner, ("learning_rate",))
-
-
-__all__ = ["BaseImageSynthesizer", "IMAGE_ASSUMED_PUBLIC", "check_image_params"]
+__all__ = ["BaseImageSynthesizer", "IMAGE_ASSUMED_PUBLIC"]

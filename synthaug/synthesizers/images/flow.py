@@ -5,16 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
+from ...exceptions import ConditionError
 from ...nn import build
 from ...nn.image_flows import ImageFlowNet
-from ...training.images import ImageLikelihoodConfig, train_image_likelihood
-from ..base import check_positive_floats, check_positive_ints, torch_generator
-from .base import BaseImageSynthesizer, check_image_params
+from ..core import torch_generator
+from ..params import POSITIVE, POSITIVE_INT, param
+from .base import BaseImageSynthesizer
 
 
 class ImageFlowSynthesizer(BaseImageSynthesizer):
@@ -37,7 +36,7 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
         hidden_channels: width of the couplings' conv nets.
         learning_rate: Adam step size; gradients are clipped to norm ``max_grad_norm`` without DP.
         temperature: scale of the latent draws when sampling (below 1 trades variety for cleaner images).
-        pixel_range, dp, device, verbose, random_state: as for :class:`ImageGANSynthesizer`.
+        pixel_range, dp, device, verbose, callbacks, random_state: as for :class:`ImageGANSynthesizer`.
     """
 
     model_name = "image_flow"
@@ -45,39 +44,11 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
     private_network_names = ["flow network"]
     alpha = 0.05  # logit margin
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 60,
-        batch_size: int = 64,
-        steps: int = 4,
-        hidden_channels: int = 64,
-        learning_rate: float = 1e-3,
-        max_grad_norm: float = 50.0,
-        temperature: float = 1.0,
-        pixel_range: tuple[float, float] | None = None,
-        dp: Any = None,
-        device: str = "auto",
-        verbose: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.steps = steps
-        self.hidden_channels = hidden_channels
-        self.learning_rate = learning_rate
-        self.max_grad_norm = max_grad_norm
-        self.temperature = temperature
-        self.pixel_range = pixel_range
-        self.dp = dp
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_image_params(self)
-        check_positive_ints(self, ("steps", "hidden_channels"))
-        check_positive_floats(self, ("temperature", "max_grad_norm"))
+    epochs: int = param(60, POSITIVE_INT)
+    steps: int = param(4, POSITIVE_INT)
+    hidden_channels: int = param(64, POSITIVE_INT)
+    max_grad_norm: float = param(50.0, POSITIVE)
+    temperature: float = param(1.0, POSITIVE)
 
     def _build_networks(self, generator: torch.Generator) -> None:
         s = self.scaler_
@@ -86,9 +57,6 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
             self.device_,
             generator,
         )
-
-    def _private_modules(self) -> list[nn.Module]:
-        return [self.flow_net_]
 
     # ------------------------------------------------------------------ density
     def _levels(self, images: torch.Tensor) -> torch.Tensor:
@@ -111,7 +79,7 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
         real = s.channels_ * s.height_ * s.width_
         return (-log_prob + dims * math.log(s.levels_)) / (real * math.log(2.0))
 
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, private: Any) -> list[dict]:
+    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
         levels = self._levels(images)
         dims = int(images[0].numel())
         n_levels = float(self.scaler_.levels_)
@@ -122,19 +90,8 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
             log_prob = self._log_prob_unit((k + u) / n_levels, labels[rows])
             return {"loss": -log_prob, "bits_per_dim": self._bits(log_prob, dims)}
 
-        config = ImageLikelihoodConfig(
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, max_grad_norm=self.max_grad_norm
-        )
-        return train_image_likelihood(
-            losses,
-            [self.flow_net_],
-            images.shape[0],
-            config,
-            generator,
-            self.device_,
-            private=private,
-            verbose=self.verbose,
-            desc="ImageFlow",
+        return self._train_images(
+            losses, [self.flow_net_], images.shape[0], generator, plan, desc="ImageFlow", max_grad_norm=self.max_grad_norm
         )
 
     def bits_per_dim(self, X: Any, y: Any = None, *, random_state: int = 0) -> float:
@@ -143,7 +100,7 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
         check_is_fitted(self, "flow_net_")
         images = torch.as_tensor(self.scaler_.transform(X), device=self.device_)
         if self.has_labels_ and y is None:
-            raise ValueError("bits_per_dim needs the labels y of a flow fitted with labels")
+            raise ConditionError("bits_per_dim needs the labels y of a flow fitted with labels")
         codes = (
             self._requested_codes(images.shape[0], y)
             if y is not None

@@ -5,15 +5,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
+from ...exceptions import ParameterError
 from ...nn import build
 from ...nn.conv import ImageCriticNet, ImageDecoderNet
-from ...training.images import ImageGANConfig, train_image_gan
-from ..base import check_positive_ints
-from .base import BaseImageSynthesizer, check_image_params
+from ...training.callbacks import validation_fraction
+from ...training.images import image_gan_step
+from ...training.optim import make_adam
+from ...training.runner import ShuffledBatches
+from ..params import POSITIVE, POSITIVE_INT, UNIT_FROM_ZERO, param
+from .base import BaseImageSynthesizer
 
 
 def apply_spectral_norm(module: nn.Module, generator: torch.Generator, power_iterations: int = 5) -> None:
@@ -63,6 +66,7 @@ class ImageGANSynthesizer(BaseImageSynthesizer):
         dp: a :class:`~synthaug.privacy.DPConfig`, or None to train without privacy.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         verbose: show a progress bar.
+        callbacks: training callbacks (:mod:`synthaug.training.callbacks`: logging, checkpoints).
         random_state: seed; fit and sample are reproducible and global RNGs are untouched.
     """
 
@@ -70,38 +74,10 @@ class ImageGANSynthesizer(BaseImageSynthesizer):
     network_attributes = ("synthesis_net_", "critic_net_")
     private_network_names = ["critic network"]
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 100,
-        batch_size: int = 64,
-        latent_dim: int = 64,
-        base_channels: int = 32,
-        learning_rate: float = 2e-4,
-        ema_decay: float = 0.999,
-        pixel_range: tuple[float, float] | None = None,
-        dp: Any = None,
-        device: str = "auto",
-        verbose: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.latent_dim = latent_dim
-        self.base_channels = base_channels
-        self.learning_rate = learning_rate
-        self.ema_decay = ema_decay
-        self.pixel_range = pixel_range
-        self.dp = dp
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_image_params(self)
-        check_positive_ints(self, ("latent_dim", "base_channels"))
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+    latent_dim: int = param(64, POSITIVE_INT)
+    base_channels: int = param(32, POSITIVE_INT)
+    learning_rate: float = param(2e-4, POSITIVE)
+    ema_decay: float = param(0.999, UNIT_FROM_ZERO)
 
     def _build_networks(self, generator: torch.Generator) -> None:
         size, channels = self.scaler_.padded_, self.scaler_.channels_
@@ -111,41 +87,29 @@ class ImageGANSynthesizer(BaseImageSynthesizer):
         if self.dp is None:
             apply_spectral_norm(self.critic_net_, generator)
 
-    def _private_modules(self) -> list[nn.Module]:
-        return [self.critic_net_]
+    def _check_model_params(self) -> None:
+        if validation_fraction(self.callbacks):
+            raise ParameterError("EarlyStopping needs a validation loss; a GAN has none (use image_vae or image_flow)")
 
-    def _private_learning_rate(self) -> float:
-        return float(self.learning_rate)
-
-    def _private_betas(self) -> tuple[float, float]:
-        return (0.5, 0.999)
-
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, private: Any) -> list[dict]:
-        config = ImageGANConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            latent_dim=self.latent_dim,
-            generator_lr=self.learning_rate,
-            critic_lr=self.learning_rate,
-            betas=(0.0, 0.9) if private is None else (0.5, 0.999),
-            ema_decay=self.ema_decay,
-        )
+    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
+        betas = (0.0, 0.9) if plan is None else (0.5, 0.999)
+        adam = dict(lr=float(self.learning_rate), betas=betas)
+        nets = [self.synthesis_net_, self.critic_net_]
         average = copy.deepcopy(self.synthesis_net_)
-        history = train_image_gan(
-            self.synthesis_net_,
-            self.critic_net_,
-            images,
-            labels,
-            self.label_sampler,
-            config,
-            generator,
-            average_net=average,
-            private=private,
-            verbose=self.verbose,
-        )
+        if plan is None:
+            critic: Any = make_adam(self.critic_net_.parameters(), **adam)
+            batches: Any = ShuffledBatches(torch.arange(images.shape[0], device=self.device_), self.batch_size, generator)
+        else:
+            critic = batches = self._private_trainer(plan, [self.critic_net_], **adam)
+        step = image_gan_step(
+            *nets, images, labels, self.label_sampler, latent_dim=self.latent_dim,
+            generator_optimizer=make_adam(self.synthesis_net_.parameters(), **adam), critic=critic,
+            generator=generator, average_net=average, ema_decay=self.ema_decay,
+        )  # fmt: skip
+        history = self._runner(step, batches, nets, desc="ImageGAN", private=None if plan is None else critic)
         self.synthesis_net_ = average.eval()
         self.critic_net_.eval()
-        return history
+        return history, None if plan is None else critic
 
     def _generate(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         z = torch.randn((labels.shape[0], self.latent_dim), generator=generator, device=self.device_)

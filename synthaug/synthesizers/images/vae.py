@@ -10,9 +10,8 @@ from torch import nn
 
 from ...nn import LearntScale, build
 from ...nn.conv import ImageDecoderNet, ImageEncoderNet
-from ...training.images import ImageLikelihoodConfig, train_image_likelihood
-from ..base import check_positive_floats, check_positive_ints
-from .base import BaseImageSynthesizer, check_image_params
+from ..params import POSITIVE, POSITIVE_INT, param
+from .base import BaseImageSynthesizer
 
 _INITIAL_LOG_SCALE = float(np.log(0.2))
 
@@ -49,46 +48,17 @@ class ImageVAESynthesizer(BaseImageSynthesizer):
         learning_rate: Adam step size.
         beta: weight of the KL term.
         temperature: scale of the latent draws when sampling.
-        pixel_range, dp, device, verbose, random_state: as for :class:`ImageGANSynthesizer`.
+        pixel_range, dp, device, verbose, callbacks, random_state: as for :class:`ImageGANSynthesizer`.
     """
 
     model_name = "image_vae"
     network_attributes = ("encoder_net_", "decoder_net_")
     private_network_names = ["encoder network", "decoder network"]
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 100,
-        batch_size: int = 64,
-        latent_dim: int = 32,
-        base_channels: int = 32,
-        learning_rate: float = 1e-3,
-        beta: float = 1.0,
-        temperature: float = 1.0,
-        pixel_range: tuple[float, float] | None = None,
-        dp: Any = None,
-        device: str = "auto",
-        verbose: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.latent_dim = latent_dim
-        self.base_channels = base_channels
-        self.learning_rate = learning_rate
-        self.beta = beta
-        self.temperature = temperature
-        self.pixel_range = pixel_range
-        self.dp = dp
-        self.device = device
-        self.verbose = verbose
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_image_params(self)
-        check_positive_ints(self, ("latent_dim", "base_channels"))
-        check_positive_floats(self, ("beta", "temperature"))
+    latent_dim: int = param(32, POSITIVE_INT)
+    base_channels: int = param(32, POSITIVE_INT)
+    beta: float = param(1.0, POSITIVE)
+    temperature: float = param(1.0, POSITIVE)
 
     def _build_networks(self, generator: torch.Generator) -> None:
         args = (self.latent_dim, self.n_classes_, self.scaler_.channels_, self.scaler_.padded_, self.stages_, self.base_channels)
@@ -97,10 +67,7 @@ class ImageVAESynthesizer(BaseImageSynthesizer):
         with torch.no_grad():
             self.decoder_net_.log_scale.proj.weight.fill_(_INITIAL_LOG_SCALE)
 
-    def _private_modules(self) -> list[nn.Module]:
-        return [self.encoder_net_, self.decoder_net_]
-
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, private: Any) -> list[dict]:
+    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
         dims = float(images[0].numel())
 
         def losses(rows: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -113,18 +80,8 @@ class ImageVAESynthesizer(BaseImageSynthesizer):
             kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
             return {"loss": nll + self.beta * kl, "reconstruction_nll": nll, "kl": kl}
 
-        config = ImageLikelihoodConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate)
-        return train_image_likelihood(
-            losses,
-            [self.encoder_net_, self.decoder_net_],
-            images.shape[0],
-            config,
-            generator,
-            self.device_,
-            private=private,
-            verbose=self.verbose,
-            desc="ImageVAE",
-        )
+        modules = [self.encoder_net_, self.decoder_net_]
+        return self._train_images(losses, modules, images.shape[0], generator, plan, desc="ImageVAE")
 
     def _generate(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         z = self.temperature * torch.randn((labels.shape[0], self.latent_dim), generator=generator, device=self.device_)
