@@ -16,7 +16,7 @@ from __future__ import annotations
 import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,10 @@ from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted
 from ..transform.tabular import TabularTransformer, as_frame
 from .core import SynthesizerCore, check_n_samples, draw_seed
 from .params import param
+
+if TYPE_CHECKING:
+    from ..privacy.plan import PrivateFit
+
 
 DEFAULT_TARGET_NAME = "target"
 
@@ -70,7 +74,9 @@ class BaseSynthesizer(SynthesizerCore):
 
     # ------------------------------------------------------------------ hooks for subclasses
     @abstractmethod
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
+    def _fit_encoded(
+        self, data: np.ndarray, rng: np.random.RandomState, private: PrivateFit | None = None
+    ) -> dict[str, Any] | None:
         """Train the networks on the transformer's encoding of the training rows.
 
         ``private`` is a :class:`~synthaug.privacy.PrivateFit` for a differentially private

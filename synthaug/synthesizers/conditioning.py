@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,6 +19,9 @@ from ..training.adversarial import ConditionHead
 from ..training.conditional import ConditionSampler
 from ..transform.tabular import TabularTransformer
 from .core import draw_seed, torch_generator
+
+if TYPE_CHECKING:
+    from ..privacy.plan import PrivateFit
 
 
 class ConditionLayout:
@@ -52,7 +55,7 @@ class ConditionLayout:
             columns.append(np.argmax(encoded[:, start:stop], axis=1))
         return np.stack(columns, axis=1) if columns else np.zeros((encoded.shape[0], 0), dtype=np.int64)
 
-    def sampler(self, codes: np.ndarray, private: Any = None, *, log_frequency: bool = True) -> ConditionSampler:
+    def sampler(self, codes: np.ndarray, private: PrivateFit | None = None, *, log_frequency: bool = True) -> ConditionSampler:
         """The condition sampler: from the training rows' ``codes`` (slot per discrete column),
         or, in a private fit, from the privately released counts only (no row indices, so
         training-by-sampling, which picks rows by category, is impossible)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numbers
 from abc import ABCMeta
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -41,6 +41,11 @@ from ..training.runner import (
     likelihood_step,
 )
 from .params import POSITIVE_INT, check_params, declare_parameters, param
+
+if TYPE_CHECKING:
+    from ..privacy.plan import PrivateFit
+    from ..privacy.training import PrivateTraining
+
 
 Losses = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 
@@ -154,7 +159,7 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         modules: Sequence[nn.Module],
         *,
         desc: str,
-        private: Any = None,
+        private: PrivateTraining | None = None,
         validate: Callable[[], dict[str, torch.Tensor]] | None = None,
         epochs: int | None = None,
     ) -> list[dict[str, Any]]:
@@ -173,7 +178,9 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         )
         return runner.run()
 
-    def _private_trainer(self, plan: Any, modules: Sequence[nn.Module], *, epochs: int | None = None, **adam: Any) -> Any:
+    def _private_trainer(
+        self, plan: PrivateFit, modules: Sequence[nn.Module], *, epochs: int | None = None, **adam: Any
+    ) -> PrivateTraining:
         """DP-SGD for ``modules`` (Adam with ``adam`` settings), for this fit's planned steps."""
         return plan.trainer(
             list(modules),
@@ -200,7 +207,7 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         modules: Sequence[nn.Module],
         n_rows: int,
         generator: torch.Generator,
-        plan: Any,
+        plan: PrivateFit | None,
         *,
         desc: str,
         log_loss_as: str | None = "loss",
@@ -221,7 +228,7 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         return self._runner(step, batches, modules, desc=desc, validate=validate), None
 
     @staticmethod
-    def _close_private(plan: Any, trainer: Any, names: list[str]) -> dict[str, Any] | None:
+    def _close_private(plan: PrivateFit | None, trainer: PrivateTraining | None, names: list[str]) -> dict[str, Any] | None:
         """Remove Opacus's hooks and return the ledger of a DP fit (None without DP)."""
         if trainer is None:
             return None

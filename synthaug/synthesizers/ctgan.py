@@ -10,7 +10,7 @@ and written into the output, so every row satisfies it with no rejection loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,6 +26,10 @@ from ..training.runner import private_passes
 from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
 from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
+
+if TYPE_CHECKING:
+    from ..privacy.plan import PrivateFit
+
 
 _BETAS = (0.5, 0.9)
 
@@ -142,7 +146,9 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         )
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
+    def _fit_encoded(
+        self, data: np.ndarray, rng: np.random.RandomState, private: PrivateFit | None = None
+    ) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
         codes = self.layout_.codes(data)
         self.conditions_ = self.layout_.sampler(codes, private, log_frequency=self.log_frequency)

@@ -13,7 +13,7 @@ for the unconditional model that ``sample()`` without conditions and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from ..transform.tabular import as_frame
 from .base import BaseSynthesizer
 from .conditioning import ConditionLayout, NetworkPersistence
 from .params import LAYER_WIDTHS, NON_NEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_INT, param
+
+if TYPE_CHECKING:
+    from ..privacy.plan import PrivateFit
 
 
 class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
@@ -82,7 +85,9 @@ class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
         self.flow_net_ = build(lambda: ConditionalFlowNet(dim, context, self.n_layers, self.hidden_dims), self.device_, generator)
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
+    def _fit_encoded(
+        self, data: np.ndarray, rng: np.random.RandomState, private: PrivateFit | None = None
+    ) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
         codes = self._training_codes
         del self._training_codes

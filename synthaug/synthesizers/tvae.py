@@ -9,7 +9,7 @@ fed to encoder and decoder, so ``sample(n, conditions=...)`` is exact, as in CTG
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,10 @@ from ..training import vae_losses
 from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
 from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
+
+if TYPE_CHECKING:
+    from ..privacy.plan import PrivateFit
+
 
 _INITIAL_LOG_SCALE = float(np.log(0.1))
 
@@ -106,7 +110,9 @@ class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
             self.decoder_net_.log_scale.proj.weight.fill_(_INITIAL_LOG_SCALE)
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
+    def _fit_encoded(
+        self, data: np.ndarray, rng: np.random.RandomState, private: PrivateFit | None = None
+    ) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
         codes = self.layout_.codes(data)
         self.conditions_ = self.layout_.sampler(codes, private)

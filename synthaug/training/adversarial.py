@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from ..nn.heads import SpanActivation, segment_log_softmax
 from .conditional import ConditionSampler
+
+if TYPE_CHECKING:
+    from ..privacy.training import PrivateTraining
 
 
 @dataclass
@@ -140,7 +143,7 @@ def private_gan_step(
     head: ConditionHead,
     settings: GANSettings,
     generator: torch.Generator,
-    private: Any,
+    private: PrivateTraining,
 ) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
     """One step of a conditional GAN with a differentially private critic (DP-SGD through Opacus).
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import nn
@@ -24,6 +24,10 @@ from tqdm.auto import tqdm
 from ..exceptions import PrivacyError
 from ..privacy.ledger import public_history
 from .callbacks import Callback, StopTraining
+
+if TYPE_CHECKING:
+    from ..privacy.training import PrivateTraining
+
 
 Step = Callable[[Any], dict[str, torch.Tensor]]
 
@@ -140,7 +144,7 @@ class TrainingRunner:
         desc: str,
         verbose: bool = False,
         callbacks: Sequence[Callback] = (),
-        private: Any = None,
+        private: PrivateTraining | None = None,
         modules: Sequence[nn.Module] = (),
         validate: Callable[[], dict[str, torch.Tensor]] | None = None,
         show: Iterable[str] | None = None,
@@ -229,7 +233,7 @@ class TrainingRunner:
 class _PrivatePasses:
     """``passes`` epochs of a private trainer's Poisson batches as one runner epoch."""
 
-    def __init__(self, private: Any, passes: int) -> None:
+    def __init__(self, private: PrivateTraining, passes: int) -> None:
         self.private, self.passes = private, passes
 
     def epoch_batches(self) -> Iterator[torch.Tensor]:
@@ -237,7 +241,7 @@ class _PrivatePasses:
             yield from self.private.epoch_batches()
 
 
-def private_passes(private: Any, passes: int) -> Batches:
+def private_passes(private: PrivateTraining, passes: int) -> Batches:
     """Batches for a runner epoch that spans ``passes`` private epochs (e.g. several critic steps per update)."""
     return private if passes == 1 else _PrivatePasses(private, passes)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,11 @@ from ...schema import ColumnSpec, TableSchema
 from ...transform.images import ImageScaler, check_images, image_stages
 from ..core import SynthesizerCore, check_n_samples, draw_seed, torch_generator
 from ..params import POSITIVE, POSITIVE_INT, param
+
+if TYPE_CHECKING:
+    from ...privacy.plan import PrivateFit
+    from ...privacy.training import PrivateTraining
+
 
 _LABEL = "label"
 
@@ -56,7 +61,9 @@ class BaseImageSynthesizer(SynthesizerCore):
         """Create the networks for ``self.scaler_``'s padded size, ``self.n_classes_`` and ``self.stages_``."""
 
     @abstractmethod
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
+    def _train(
+        self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: PrivateFit | None
+    ) -> tuple[list[dict[str, Any]], PrivateTraining | None]:
         """Train on padded images in [-1, 1] and class codes; ``plan`` is the DP fit's
         :class:`~synthaug.privacy.PrivateFit` or None. Returns the history and the private trainer (or None)."""
 
@@ -92,7 +99,7 @@ class BaseImageSynthesizer(SynthesizerCore):
         modules: Sequence[torch.nn.Module],
         n: int,
         generator: torch.Generator,
-        plan: Any,
+        plan: PrivateFit | None,
         *,
         desc: str,
         max_grad_norm: float | None = None,
@@ -144,7 +151,7 @@ class BaseImageSynthesizer(SynthesizerCore):
         self.class_weights_ = counts / total if total > 0 else np.full(self.n_classes_, 1.0 / self.n_classes_)
         return plan
 
-    def _private_ledger(self, plan: Any, trainer: Any) -> dict[str, Any]:
+    def _private_ledger(self, plan: PrivateFit, trainer: PrivateTraining) -> dict[str, Any]:
         ledger = self._close_private(plan, trainer, list(self.private_network_names))
         self.history_ = public_history(self.history_)
         ledger["covers"] = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -14,6 +14,10 @@ from ...nn.image_flows import ImageFlowNet
 from ..core import torch_generator
 from ..params import POSITIVE, POSITIVE_INT, param
 from .base import BaseImageSynthesizer
+
+if TYPE_CHECKING:
+    from ...privacy.plan import PrivateFit
+    from ...privacy.training import PrivateTraining
 
 
 class ImageFlowSynthesizer(BaseImageSynthesizer):
@@ -79,7 +83,9 @@ class ImageFlowSynthesizer(BaseImageSynthesizer):
         real = s.channels_ * s.height_ * s.width_
         return (-log_prob + dims * math.log(s.levels_)) / (real * math.log(2.0))
 
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
+    def _train(
+        self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: PrivateFit | None
+    ) -> tuple[list[dict[str, Any]], PrivateTraining | None]:
         levels = self._levels(images)
         dims = int(images[0].numel())
         n_levels = float(self.scaler_.levels_)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -17,6 +17,10 @@ from ...training.optim import make_adam
 from ...training.runner import ShuffledBatches
 from ..params import POSITIVE, POSITIVE_INT, UNIT_FROM_ZERO, param
 from .base import BaseImageSynthesizer
+
+if TYPE_CHECKING:
+    from ...privacy.plan import PrivateFit
+    from ...privacy.training import PrivateTraining
 
 
 def apply_spectral_norm(module: nn.Module, generator: torch.Generator, power_iterations: int = 5) -> None:
@@ -91,7 +95,9 @@ class ImageGANSynthesizer(BaseImageSynthesizer):
         if validation_fraction(self.callbacks):
             raise ParameterError("EarlyStopping needs a validation loss; a GAN has none (use image_vae or image_flow)")
 
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
+    def _train(
+        self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: PrivateFit | None
+    ) -> tuple[list[dict[str, Any]], PrivateTraining | None]:
         betas = (0.0, 0.9) if plan is None else (0.5, 0.999)
         adam = dict(lr=float(self.learning_rate), betas=betas)
         nets = [self.synthesis_net_, self.critic_net_]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -12,6 +12,11 @@ from ...nn import LearntScale, build
 from ...nn.conv import ImageDecoderNet, ImageEncoderNet
 from ..params import POSITIVE, POSITIVE_INT, param
 from .base import BaseImageSynthesizer
+
+if TYPE_CHECKING:
+    from ...privacy.plan import PrivateFit
+    from ...privacy.training import PrivateTraining
+
 
 _INITIAL_LOG_SCALE = float(np.log(0.2))
 
@@ -67,7 +72,9 @@ class ImageVAESynthesizer(BaseImageSynthesizer):
         with torch.no_grad():
             self.decoder_net_.log_scale.proj.weight.fill_(_INITIAL_LOG_SCALE)
 
-    def _train(self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: Any) -> tuple[list, Any]:
+    def _train(
+        self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, plan: PrivateFit | None
+    ) -> tuple[list[dict[str, Any]], PrivateTraining | None]:
         dims = float(images[0].numel())
 
         def losses(rows: torch.Tensor) -> dict[str, torch.Tensor]:
