@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import validate_data
 
-from .exceptions import DataValidationError, PrivacyError
+from .exceptions import DataValidationError, ParameterError, PrivacyError
 from .privacy.config import check_dp
 
 OVERSAMPLED_REAL_ROWS = (
@@ -124,6 +124,7 @@ class GenerativeOverSampler(BaseOverSampler):
     # imbalanced-learn validates X as a numeric array; we accept mixed-type frames as they are
     def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, np.ndarray, bool]:
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        self._check_strategy(y)
         if self._images(X):
             from .transform.images import check_images
 
@@ -142,6 +143,23 @@ class GenerativeOverSampler(BaseOverSampler):
             return X, np.asarray(y), binarize_y
         X, y = validate_data(self, X=X, y=y, reset=True, dtype=None, accept_sparse=False, ensure_all_finite="allow-nan")
         return X, y, binarize_y
+
+    def _check_strategy(self, y: Any) -> None:
+        """imbalanced-learn's check of ``sampling_strategy`` against ``y``, its ``ValueError`` raised as a
+        :class:`ParameterError` (bad input, CLI exit 2). Under DP the message is withheld: imbalanced-learn's
+        quotes exact class counts."""
+        labels = pd.Series(np.asarray(y).ravel())
+        if labels.isna().any() or labels.nunique() < 2:
+            return  # reported by _fit_resample with its own message
+        try:
+            check_sampling_strategy(self.sampling_strategy, np.asarray(y), "over-sampling")
+        except ValueError as exc:
+            if self._is_private():
+                raise ParameterError(
+                    f"sampling_strategy={self.sampling_strategy!r} does not fit this target (imbalanced-learn's reason "
+                    "is withheld under dp: it quotes exact class counts)"
+                ) from None
+            raise ParameterError(f"sampling_strategy={self.sampling_strategy!r}: {exc}") from None
 
     def _images(self, X: Any) -> bool:
         """Whether ``X`` is a set of images (an image synthesizer, or none and a 3-D/4-D array)."""

@@ -112,3 +112,18 @@ def test_imblearn_checks(estimator, check):
 @sklearn_parametrize_with_checks([fast_sampler()])
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_a_strategy_imbalanced_learn_refuses_is_a_parameter_error_and_quotes_no_count_under_dp():
+    from synthaug.exceptions import ParameterError
+    from synthaug.privacy import DPConfig
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60)})
+    y = np.array(["a"] * 45 + ["b"] * 15)
+    with pytest.raises(ParameterError, match="sampling_strategy=.*15"):
+        GenerativeOverSampler(sampling_strategy={"b": 5}).fit_resample(X, y)
+    private = GenerativeOverSampler(synthesizer=TVAESynthesizer(dp=DPConfig(epsilon=1.0)), sampling_strategy={"b": 5})
+    with pytest.raises(ParameterError, match="withheld under dp") as caught:
+        private.fit_resample(X, y)
+    assert "15" not in str(caught.value) and "45" not in str(caught.value)
