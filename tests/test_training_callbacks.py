@@ -109,3 +109,14 @@ def test_a_model_trained_with_callbacks_saves_without_them(frame, tmp_path):
     loaded = load_model(model.save(str(tmp_path / "m.synthaug")))
     assert loaded.callbacks is None and len(logged) == 2
     pd.testing.assert_frame_equal(loaded.sample(20, random_state=3), model.sample(20, random_state=3))
+
+
+def test_checkpoints_never_overwrite_an_earlier_run(frame, tmp_path):
+    from synthaug.exceptions import DataFileError
+
+    folder = tmp_path / "ckpt"
+    _small(TVAESynthesizer, epochs=2, callbacks=[Checkpoint(folder, every=1)]).fit(frame)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(DataFileError, match="already holds epoch_0001.pt"):
+        _small(TVAESynthesizer, epochs=2, random_state=1, callbacks=[Checkpoint(folder, every=1)]).fit(frame)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

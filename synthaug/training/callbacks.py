@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..atomic import atomic_path
-from ..exceptions import ParameterError
+from ..exceptions import DataFileError, ParameterError
 
 
 class StopTraining(Exception):
@@ -117,7 +117,8 @@ class Checkpoint(Callback):
     """Write the networks' weights to ``folder/epoch_NNNN.pt`` every ``every`` epochs (and at the end).
 
     Files hold tensors only (``torch.load(path, weights_only=True)`` reads them): a list with
-    one state dict per trained network, in the model's order. Each file is written atomically.
+    one state dict per trained network, in the model's order. Each file is written atomically; a folder
+    that already holds checkpoints is refused (nothing is overwritten).
     """
 
     def __init__(self, folder: str | Path, *, every: int = 10) -> None:
@@ -126,6 +127,12 @@ class Checkpoint(Callback):
         self.folder, self.every = Path(folder), every
 
     def on_train_begin(self, modules: Sequence[nn.Module]) -> None:
+        existing = sorted(self.folder.glob("epoch_*.pt")) if self.folder.is_dir() else []
+        if existing:
+            raise DataFileError(
+                f"checkpoint folder {str(self.folder)!r} already holds {existing[0].name} (and {len(existing) - 1} more); "
+                "checkpoints never overwrite files: choose an empty or new folder"
+            )
         self.written_: list[Path] = []
         self._last = 0
 
