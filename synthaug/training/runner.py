@@ -87,15 +87,21 @@ def batch_mean(per_row: torch.Tensor) -> torch.Tensor:
 
 
 def likelihood_step(
-    losses: Callable[[torch.Tensor], dict[str, torch.Tensor]], stepper: Stepper, log_loss_as: str | None = "loss"
+    losses: Callable[[torch.Tensor], dict[str, torch.Tensor]],
+    stepper: Stepper,
+    log_loss_as: str | None = "loss",
+    after_step: Callable[[], None] | None = None,
 ) -> Step:
     """A step minimising ``losses(rows)["loss"]`` (one value per row) with ``stepper``; the other
-    entries are logged as they are, ``"loss"`` under the name ``log_loss_as`` (not at all if None)."""
+    entries are logged as they are, ``"loss"`` under the name ``log_loss_as`` (not at all if None).
+    ``after_step`` (if given) runs after each optimiser step."""
 
     def step(rows: torch.Tensor) -> dict[str, torch.Tensor]:
         values = dict(losses(rows))
         loss = values.pop("loss")
         stepper.backward_and_step(loss)
+        if after_step is not None:
+            after_step()
         return values if log_loss_as is None else {log_loss_as: loss, **values}
 
     return step
