@@ -20,6 +20,7 @@ _LAZY = {
     "CTGANSynthesizer": "synthaug.synthesizers.ctgan",
     "TVAESynthesizer": "synthaug.synthesizers.tvae",
     "FlowSynthesizer": "synthaug.synthesizers.flow",
+    "DiffusionSynthesizer": "synthaug.synthesizers.diffusion",
     "ImageGANSynthesizer": "synthaug.synthesizers.images",
     "ImageVAESynthesizer": "synthaug.synthesizers.images",
     "ImageFlowSynthesizer": "synthaug.synthesizers.images",

@@ -2,6 +2,7 @@
 
 from .base import BaseSynthesizer
 from .ctgan import CTGANSynthesizer
+from .diffusion import DiffusionSynthesizer
 from .flow import FlowSynthesizer
 from .registry import available_synthesizers, get_synthesizer
 from .tvae import TVAESynthesizer
@@ -9,6 +10,7 @@ from .tvae import TVAESynthesizer
 __all__ = [
     "BaseSynthesizer",
     "CTGANSynthesizer",
+    "DiffusionSynthesizer",
     "FlowSynthesizer",
     "TVAESynthesizer",
     "available_synthesizers",

@@ -13,6 +13,7 @@ _SYNTHESIZERS: dict[str, str] = {
     "ctgan": "synthaug.synthesizers.ctgan:CTGANSynthesizer",
     "tvae": "synthaug.synthesizers.tvae:TVAESynthesizer",
     "flow": "synthaug.synthesizers.flow:FlowSynthesizer",
+    "diffusion": "synthaug.synthesizers.diffusion:DiffusionSynthesizer",
     "image_gan": "synthaug.synthesizers.images.gan:ImageGANSynthesizer",
     "image_vae": "synthaug.synthesizers.images.vae:ImageVAESynthesizer",
     "image_flow": "synthaug.synthesizers.images.flow:ImageFlowSynthesizer",
