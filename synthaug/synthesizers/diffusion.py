@@ -34,6 +34,11 @@ from .params import LAYER_WIDTHS, NON_NEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_IN
 if TYPE_CHECKING:
     from ..privacy.plan import PrivateFit
 
+#: rows per reverse-process batch: measured on 2 cores (ames, 20,000 rows), 512-row batches sample
+#: 4,500 rows/s against 1,900 for 1,024 to 8,192 and 3,100 for 128 (the 25 steps' activations stay in cache).
+#: It divides ``sample_chunk_size``, so streamed and one-call sampling draw the same rows.
+REVERSE_BATCH = 512
+
 
 class DiffusionSynthesizer(BaseSynthesizer):
     """Gaussian + masked diffusion for mixed-type tables, with exact conditional sampling.
@@ -42,6 +47,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
         epochs, batch_size: training length and rows per step.
         hidden_dims: widths of the denoiser MLP.
         noise_draws: (time, noise, mask) draws per row and step; a row's loss is their mean.
+            4 instead of 2 lowered detection AUC by up to 0.06 on the dev tables at about 2x the fit time.
         learning_rate, weight_decay: Adam settings.
         ema_decay: decay of the exponential moving average of the weights that sampling uses
             (0: the last weights); the average warms up, so short runs are not held at the start.
@@ -72,7 +78,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
     transformer_class = DequantizedTransformer
 
     hidden_dims: Sequence[int] = param((256, 256, 256), LAYER_WIDTHS)
-    noise_draws: int = param(4, POSITIVE_INT)
+    noise_draws: int = param(2, POSITIVE_INT)
     learning_rate: float = param(2e-3, POSITIVE)
     weight_decay: float = param(0.0, NON_NEGATIVE)
     ema_decay: float = param(0.995, UNIT_FROM_ZERO)
@@ -139,8 +145,8 @@ class DiffusionSynthesizer(BaseSynthesizer):
             self.denoiser_net_, self.tokens_, t.n_numeric_, self.sampling_steps, self.sampling_eta, self.guidance
         )
         chunks = []
-        for start in range(0, n_samples, self.sample_chunk_size):  # chunks bound memory; rows are vectorised
-            stop = min(n_samples, start + self.sample_chunk_size)
+        for start in range(0, n_samples, REVERSE_BATCH):
+            stop = min(n_samples, start + REVERSE_BATCH)
             fixed = {
                 t.discrete_columns_.index(column): torch.as_tensor(codes[start:stop], dtype=torch.long, device=self.device_)
                 for column, codes in conditions.items()
