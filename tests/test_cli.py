@@ -153,7 +153,7 @@ def test_oversample_bad_targets(tmp_path, capsys, label, message):
     assert "target column 'nope' is not in the table" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model", ["tvae", "flow"])
+@pytest.mark.parametrize("model", ["tvae", "flow", "diffusion"])
 def test_synthesize_other_models(csv, tmp_path, model):
     out = tmp_path / f"{model}.csv"
     assert (
