@@ -1,28 +1,36 @@
 #!/usr/bin/env python
-"""Benchmark synthaug's tabular synthesizers against SDV's TVAE and Gaussian copula.
+"""Benchmark synthaug's tabular synthesizers against SDV, arfpy and the MOSTLY AI engine.
 
-Every model is fitted one after the other (never in parallel) on the same stratified 70 %
-training split of each dataset; the 30 % holdout is only used to test utility. Models:
+Every model is fitted one after the other (never in parallel) in the same process on the same
+stratified 70 % training split of each dataset; the 30 % holdout is only used to test utility. Models:
 
 * synthaug: ``synthaug.get_synthesizer(name, epochs=E, random_state=seed)`` for each of
-  ``ctgan``, ``tvae`` and ``flow`` that ``synthaug.available_synthesizers()`` offers
-  (absent names are skipped with a note), everything else at synthaug's defaults;
+  ``ctgan``, ``tvae``, ``flow`` and ``diffusion`` that ``synthaug.available_synthesizers()``
+  offers (absent names are skipped with a note), everything else at synthaug's defaults;
 * SDV (optional extra): ``sdv.single_table.TVAESynthesizer(metadata, epochs=E)`` (the same
-  epochs as ours) and ``GaussianCopulaSynthesizer(metadata)``, at SDV's defaults.
+  epochs as ours) and ``GaussianCopulaSynthesizer(metadata)``, at SDV's defaults;
+* arfpy (optional): adversarial random forests, ``arf.arf(x=train)``, ``forde()``, ``forge(n)``
+  at arfpy's defaults;
+* mostlyai-engine (optional): TabularARGN through the engine's workspace functions (``split``,
+  ``analyze``, ``encode``, ``train``, ``generate``) in a temporary folder, on the CPU, at the
+  engine's defaults.
 
-For each model and dataset the script measures fit seconds (the ``fit`` call, including
-preprocessing), sampling throughput (one ``sample`` call of as many rows as the training
-split, timed), and scores the synthetic rows against the training split with
-``synthaug.evaluation``: ``column_shapes``, ``pairwise_trends`` and
-``train_synthetic_test_real`` (TSTR: HistGradientBoosting trained on synthetic, tested on
-the real holdout; ROC AUC of the minority class for a categorical target, R² otherwise),
-with the TRTR reference (the same model trained on the real training split), and leakage:
-``membership_inference_distance`` (ROC AUC of the distance attack, training vs holdout rows)
-and ``closer_to_train_share`` (both 0.5 when the synthetic rows are no nearer to the training
-rows than to unseen ones). A reference line scores the real holdout itself as if it were synthetic.
+Baselines that are not installed are skipped with a printed note. For each model and dataset the
+script measures fit seconds (the ``fit`` call, including preprocessing), sampling throughput (one
+``sample`` call of as many rows as the training split, timed), and scores the synthetic rows
+against the training split with ``synthaug.evaluation``: ``column_shapes``, ``pairwise_trends``,
+``detection_auc`` (cross-validated HistGradientBoosting telling training rows from synthetic
+ones; 0.5 = indistinguishable) and ``train_synthetic_test_real`` (TSTR: HistGradientBoosting
+trained on synthetic, tested on the real holdout; ROC AUC of the minority class for a categorical
+target, R² otherwise), with the TRTR reference (the same model trained on the real training
+split), and leakage: ``membership_inference_distance`` (ROC AUC of the distance attack, training
+vs holdout rows) and ``closer_to_train_share`` (both 0.5 when the synthetic rows are no nearer to
+the training rows than to unseen ones). A reference line scores the real holdout itself as if it
+were synthetic.
 
 Results are printed as a Markdown table and written as JSON + Markdown (``tabular_`` prefix)
-to ``benchmarks/results/``. Without SDV only synthaug's models run. Example (full run)::
+to ``benchmarks/results/``. Without the optional libraries only synthaug's models run. Example
+(full run)::
 
     python benchmarks/bench_tabular.py --epochs 300 --datasets attrition creditcard
 """
@@ -30,12 +38,18 @@ to ``benchmarks/results/``. Without SDV only synthaug's models run. Example (ful
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
 import json
 import sys
+import tempfile
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -47,19 +61,24 @@ except ImportError:  # imported as benchmarks.bench_tabular
     from benchmarks import _common as common
 
 #: synthaug synthesizers compared, when the registry has them.
-OUR_MODELS = ("ctgan", "tvae", "flow")
+OUR_MODELS = ("ctgan", "tvae", "flow", "diffusion")
 #: SDV runner name -> (class in sdv.single_table, takes epochs).
 SDV_MODELS = {
     "sdv-tvae": ("TVAESynthesizer", True),
     "sdv-gaussiancopula": ("GaussianCopulaSynthesizer", False),
 }
+#: other optional baselines: runner name -> (module that must import, PyPI distribution).
+BASELINES = {
+    "arfpy": ("arfpy.arf", "arfpy"),
+    "mostlyai": ("mostlyai.engine", "mostlyai-engine"),
+}
+#: keyword arguments of ``mostlyai.engine.train`` besides the workspace; everything else is the engine's default.
+MOSTLYAI_TRAIN: dict[str, Any] = {"device": "cpu"}
 DATASETS = ("attrition", "creditcard", "cps1988", "ames")
 DEFAULT_DATASETS = ("attrition", "creditcard")
 HOLDOUT_SHARE = 0.3
 REFERENCE = "real holdout"
-SDV_MISSING_MESSAGE = (
-    "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). Running synthaug's synthesizers only."
-)
+SDV_MISSING_MESSAGE = "SDV is not installed: it is an optional extra (pip install 'synthaug[sdv]'). SDV's models are skipped."
 
 
 # --------------------------------------------------------------------------- models
@@ -110,6 +129,175 @@ def sdv_runners(wanted: Sequence[str]) -> list[common.SdvRunner]:
     return [common.SdvRunner(name, SDV_MODELS[name][0], takes_epochs=SDV_MODELS[name][1]) for name in wanted]
 
 
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silence warnings raised inside a baseline's call (deprecations of its dependencies)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def cast_like(synthetic: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``synthetic`` with ``frame``'s columns, in its order and dtypes, so that the metrics see the same types.
+
+    Numbers become float64 (missing values as NaN) and integer columns are rounded back to their
+    integer dtype when no value is missing; labels (categoricals, strings, nullable strings) become
+    object columns with NaN for missing, then the training column's string dtype if it has one.
+    """
+    return pd.DataFrame({col: _cast_column(synthetic[col], dtype) for col, dtype in frame.dtypes.items()})
+
+
+def _cast_column(values: pd.Series, dtype: Any) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        if pd.api.types.is_integer_dtype(dtype) and numbers.notna().all():
+            return np.rint(numbers).astype(dtype)
+        return numbers
+    labels = values.astype(object).where(values.notna(), np.nan)
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return labels.astype(dtype)
+    return labels
+
+
+@dataclass
+class ArfModel:
+    """An arfpy ``arf`` model (``None`` before fitting), its seed and a zero-row frame with the training dtypes."""
+
+    template: pd.DataFrame
+    seed: int
+    model: Any = None
+
+
+class ArfRunner:
+    """Adversarial random forests (arfpy): ``arf.arf(x=train)``, ``forde()``, then ``forge(n)``, at arfpy's defaults.
+
+    arfpy takes no seed and draws from NumPy's global RNG (its permutations, scikit-learn's
+    forests without ``random_state``, the leaves it samples), so the global RNGs are seeded with
+    ``seed`` before fitting and ``seed + 1`` before sampling. Non-numeric columns are given as
+    ``category`` (arfpy treats only object and category columns as discrete); its output is cast
+    back to the training frame's dtypes (:func:`cast_like`).
+    """
+
+    name = "arfpy"
+
+    def build(self, frame: pd.DataFrame, epochs: int, seed: int) -> ArfModel:
+        return ArfModel(frame.iloc[:0], seed)
+
+    def fit(self, model: ArfModel, frame: pd.DataFrame) -> None:
+        from arfpy import arf
+
+        discrete = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        x = frame.astype(dict.fromkeys(discrete, "category"))
+        common.seed_globals(model.seed)
+        with quiet():
+            model.model = arf.arf(x=x, verbose=False)
+            model.model.forde()
+
+    def sample(self, model: ArfModel, n_rows: int) -> pd.DataFrame:
+        common.seed_globals(model.seed + 1)
+        with quiet():
+            out = model.model.forge(n=n_rows)
+        return cast_like(out, model.template)
+
+    def describe(self, model: ArfModel) -> dict[str, Any]:
+        from arfpy import arf
+
+        defaults = {k: repr(v.default) for k, v in inspect.signature(arf.__init__).parameters.items() if k not in ("self", "x")}
+        return {
+            "class": "arfpy.arf.arf",
+            "version": common.dist_version("arfpy"),
+            "parameters": {**defaults, "verbose": "False", "forde": repr(model.model.dist)},
+            "discriminator_oob_accuracy": [float(a) for a in model.model.acc],
+        }
+
+
+@dataclass
+class MostlyModel:
+    """A MOSTLY AI engine workspace (a temporary folder, removed with this object) and the seconds of each step."""
+
+    template: pd.DataFrame
+    seed: int
+    workspace: tempfile.TemporaryDirectory[str] = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="mostlyai-"))
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class MostlyRunner:
+    """TabularARGN through ``mostlyai.engine``: ``split``, ``analyze``, ``encode``, ``train`` (the fit) and ``generate``.
+
+    Each fit gets its own temporary workspace. The engine's defaults hold (its 80/20 split of
+    the given rows for early stopping, value protection, model size, epochs and time limit)
+    except the arguments in :data:`MOSTLYAI_TRAIN` and the device (CPU) for generation. Its
+    seed is set with ``engine.set_random_state(seed)`` before fitting and ``seed + 1`` before
+    generating; the generated parquet files are read back and cast to the training dtypes.
+    """
+
+    name = "mostlyai"
+
+    def build(self, frame: pd.DataFrame, epochs: int, seed: int) -> MostlyModel:
+        return MostlyModel(frame.iloc[:0], seed)
+
+    def fit(self, model: MostlyModel, frame: pd.DataFrame) -> None:
+        from mostlyai import engine
+
+        ws = model.workspace.name
+        engine.set_random_state(model.seed)
+        steps = (
+            ("split", lambda: engine.split(tgt_data=frame, workspace_dir=ws)),
+            ("analyze", lambda: engine.analyze(workspace_dir=ws)),
+            ("encode", lambda: engine.encode(workspace_dir=ws)),
+            ("train", lambda: engine.train(workspace_dir=ws, **MOSTLYAI_TRAIN)),
+        )
+        with quiet():
+            for step, call in steps:
+                model.step_seconds[step] = common.timed(call)[1]
+
+    def sample(self, model: MostlyModel, n_rows: int) -> pd.DataFrame:
+        from mostlyai import engine
+
+        engine.set_random_state(model.seed + 1)
+        with quiet():
+            engine.generate(sample_size=n_rows, device="cpu", workspace_dir=model.workspace.name)
+        out = pd.read_parquet(Path(model.workspace.name) / "SyntheticData")
+        return cast_like(out, model.template)
+
+    def describe(self, model: MostlyModel) -> dict[str, Any]:
+        from mostlyai import engine
+
+        train = {k: repr(v.default) for k, v in inspect.signature(engine.train).parameters.items() if k != "workspace_dir"}
+        return {
+            "class": "mostlyai.engine (TabularARGN)",
+            "version": common.dist_version("mostlyai-engine"),
+            "parameters": {**train, **{k: repr(v) for k, v in MOSTLYAI_TRAIN.items()}, "generate_device": "'cpu'"},
+            "fit_step_seconds": dict(model.step_seconds),
+        }
+
+
+def baseline_runners(wanted: Sequence[str]) -> tuple[list[Runner], list[str]]:
+    """Runners for the ``wanted`` baselines of :data:`BASELINES` that import, and notes on the others."""
+    runners: list[Runner] = []
+    notes = []
+    for name in wanted:
+        module, dist = BASELINES[name]
+        problem = _import_problem(module)
+        if problem is None:
+            runners.append({"arfpy": ArfRunner, "mostlyai": MostlyRunner}[name]())
+        else:
+            notes.append(f"{name}: {problem} (pip install {dist}; see benchmarks/README.md): skipped")
+    return runners, notes
+
+
+def _import_problem(module: str) -> str | None:
+    """Why ``module`` cannot be used (not installed, or its import fails), or ``None`` when it imports."""
+    if importlib.util.find_spec(module.split(".")[0]) is None:
+        return f"{module} is not installed"
+    try:
+        with quiet():
+            importlib.import_module(module)
+    except Exception as exc:  # noqa: BLE001 - a broken install (e.g. a mismatched torch extension) counts as absent
+        return f"{module} does not import ({type(exc).__name__}: {str(exc)[:200]})"
+    return None
+
+
 # --------------------------------------------------------------------------- measuring
 @dataclass
 class Scores:
@@ -117,6 +305,8 @@ class Scores:
 
     column_shapes: float | None = None
     pairwise_trends: float | None = None
+    detection_auc: float | None = None  # HGB telling training rows from these rows; 0.5 = indistinguishable
+    detection_reference: float | None = None  # the same test of holdout rows against training rows
     tstr: float | None = None
     tstr_over_trtr: float | None = None
     membership_auc: float | None = None  # distance attack, training rows vs holdout rows; 0.5 = no signal
@@ -189,6 +379,7 @@ def _evaluate(split: Split, synthetic: pd.DataFrame, seed: int, *, utility: bool
     from synthaug.evaluation import (
         closer_to_train_share,
         column_shapes,
+        detection_auc,
         membership_inference_distance,
         pairwise_trends,
         train_synthetic_test_real,
@@ -211,6 +402,12 @@ def _evaluate(split: Split, synthetic: pd.DataFrame, seed: int, *, utility: bool
         }
     except Exception as exc:  # noqa: BLE001
         scores.metric_errors["pairwise_trends"] = f"{type(exc).__name__}: {exc}"
+    try:
+        res = detection_auc(split.train, synthetic, **kw)
+        scores.detection_auc = _number(res.value)
+        scores.detection_reference = _number(res.details.get("reference"))
+    except Exception as exc:  # noqa: BLE001
+        scores.metric_errors["detection_auc"] = f"{type(exc).__name__}: {exc}"
     if not utility:
         return scores
     for name, function in (("membership_auc", membership_inference_distance), ("closer_to_train", closer_to_train_share)):
@@ -260,7 +457,8 @@ def machine_info(
     """Platform, CPU, library versions and the run's settings."""
     import sklearn
 
-    info = common.machine_base(started, {"sdv": sdv, "scikit-learn": sklearn.__version__})
+    baselines = {dist: common.dist_version(dist) for name, (_, dist) in BASELINES.items() if name in models}
+    info = common.machine_base(started, {"sdv": sdv, **baselines, "scikit-learn": sklearn.__version__})
     command = info.pop("command")
     info["settings"] = {
         "epochs": args.epochs,
@@ -272,11 +470,14 @@ def machine_info(
         "seeding": {
             "synthaug": "get_synthesizer(name, epochs=epochs, random_state=seed)",
             "sdv": "random/numpy/torch global seeds = seed before fit, seed + 1 before sample",
-            "metrics": "random_state=seed (pairwise_trends, TSTR's HistGradientBoosting)",
+            "arfpy": "random/numpy/torch global seeds = seed before fit, seed + 1 before sample",
+            "mostlyai": "engine.set_random_state(seed) before fit, seed + 1 before generate",
+            "metrics": "random_state=seed (pairwise_trends, detection_auc's and TSTR's HistGradientBoosting)",
         },
         "datasets": list(args.datasets),
         "targets": {name: common.TARGETS[name] for name in args.datasets},
         "skip_sdv": args.skip_sdv,
+        "mostlyai_train": {k: repr(v) for k, v in MOSTLYAI_TRAIN.items()},
         "notes": list(notes),
     }
     info["command"] = command
@@ -290,6 +491,7 @@ def _model_cells(res: dict[str, Any]) -> list[str]:
         common.fmt(res.get("rows_per_second"), ",.0f"),
         common.fmt(s.get("column_shapes"), ".3f"),
         common.fmt(s.get("pairwise_trends"), ".3f"),
+        common.fmt(s.get("detection_auc"), ".3f"),
         common.fmt(s.get("tstr"), ".3f"),
         common.fmt(s.get("tstr_over_trtr"), ".2f"),
         common.fmt(s.get("membership_auc"), ".3f"),
@@ -300,8 +502,8 @@ def _model_cells(res: dict[str, Any]) -> list[str]:
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     """The results as a Markdown table: per dataset, the real-holdout reference then each model."""
     header = [
-        "dataset", "model", "fit s", "sample rows/s", "column shapes", "pairwise trends", "TSTR", "TSTR/TRTR",
-        "membership AUC", "closer to train",
+        "dataset", "model", "fit s", "sample rows/s", "column shapes", "pairwise trends", "detection AUC", "TSTR",
+        "TSTR/TRTR", "membership AUC", "closer to train",
     ]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
@@ -311,11 +513,11 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         cells = [
             label, f"*{REFERENCE}*", "", "",
             common.fmt(ref.get("column_shapes"), ".3f"), common.fmt(ref.get("pairwise_trends"), ".3f"),
-            f"TRTR {common.fmt(row['trtr'], '.3f')}", "", "0.5", "0.5",
+            common.fmt(ref.get("detection_reference"), ".3f"), f"TRTR {common.fmt(row['trtr'], '.3f')}", "", "0.5", "0.5",
         ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
         for name, res in row["models"].items():
-            cells = ["failed"] + [""] * 7 if res.get("error") else _model_cells(res)
+            cells = ["failed"] + [""] * 8 if res.get("error") else _model_cells(res)
             lines.append("| " + " | ".join(["", name, *cells]) + " |")
     return "\n".join(lines)
 
@@ -324,18 +526,21 @@ def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str
     """A Markdown document: settings, machine, table, notes and any errors."""
     v, s = info["versions"], info["settings"]
     lines = [
-        f"# Tabular benchmark: synthaug vs SDV ({info['timestamp_utc']})",
+        f"# Tabular benchmark: synthaug vs SDV, arfpy and the MOSTLY AI engine ({info['timestamp_utc']})",
         "",
         f"- command: `{info['command']}`",
         f"- machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs "
         f"(torch threads {info['torch_threads']}), CUDA available: {info['cuda_available']}",
-        f"- versions: synthaug {v['synthaug']}, sdv {v['sdv'] or 'not run'}, torch {v['torch']}, "
+        f"- versions: synthaug {v['synthaug']}, sdv {v['sdv'] or 'not run'}, arfpy {v.get('arfpy') or 'not run'}, "
+        f"mostlyai-engine {v.get('mostlyai-engine') or 'not run'}, torch {v['torch']}, "
         f"scikit-learn {v['scikit-learn']}, pandas {v['pandas']}, numpy {v['numpy']}, python {info['python']}",
         f"- settings: epochs {s['epochs']} (every model that trains by epochs), seed {s['seed']}, "
         f"stratified {1 - HOLDOUT_SHARE:.0%}/{HOLDOUT_SHARE:.0%} train/holdout split, "
         "as many rows sampled as the training split",
         "- fit s: seconds of the `fit` call (includes preprocessing); sample rows/s: one `sample` call; "
         "column shapes / pairwise trends: `synthaug.evaluation` against the training split (1 = identical); "
+        "detection AUC: cross-validated HistGradientBoosting telling training rows from synthetic ones "
+        "(0.5 = indistinguishable; the reference line tests holdout rows against training rows); "
         "TSTR: HistGradientBoosting trained on the synthetic rows, tested on the real holdout "
         "(ROC AUC of the minority class, or R² for a numeric target); TSTR/TRTR: against the same "
         f"model trained on the real training split (TRTR). Leakage: membership AUC = ROC AUC of the distance "
@@ -368,8 +573,8 @@ def _print_result(res: ModelResult) -> None:
     print(
         f"  {res.model:20s} fit {res.fit_seconds:8.2f} s | sample {res.sample_rows} rows in "
         f"{res.sample_seconds:.2f} s = {res.rows_per_second:,.0f} rows/s | "
-        f"shapes {common.fmt(sc.column_shapes, '.3f')} "
-        f"| pairs {common.fmt(sc.pairwise_trends, '.3f')} | TSTR {common.fmt(sc.tstr, '.3f')} "
+        f"shapes {common.fmt(sc.column_shapes, '.3f')} | pairs {common.fmt(sc.pairwise_trends, '.3f')} "
+        f"| detection {common.fmt(sc.detection_auc, '.3f')} | TSTR {common.fmt(sc.tstr, '.3f')} "
         f"(/TRTR {common.fmt(sc.tstr_over_trtr, '.2f')})",
         flush=True,
     )
@@ -387,12 +592,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"datasets to run (default: {' '.join(DEFAULT_DATASETS)}); targets: "
         + ", ".join(f"{d} -> {common.TARGETS[d]}" for d in DATASETS),
     )  # fmt: skip
+    every = [*OUR_MODELS, *SDV_MODELS, *BASELINES]
     parser.add_argument(
-        "--models", nargs="+", choices=[*OUR_MODELS, *SDV_MODELS], default=[*OUR_MODELS, *SDV_MODELS],
-        help="models to run (default: all; synthaug names absent from the registry are skipped)",
+        "--models", nargs="+", choices=every, default=every,
+        help="models to run (default: all; synthaug names absent from the registry and baselines that are not "
+        "installed are skipped with a note)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="random seed of the split, the models and the metrics (default 0)")
-    parser.add_argument("--skip-sdv", action="store_true", help="run synthaug's synthesizers only")
+    parser.add_argument("--skip-sdv", action="store_true", help="leave out SDV's models")
     common.add_path_arguments(parser)
     args = parser.parse_args(argv)
     if args.epochs < 1:
@@ -415,6 +622,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             notes.append(SDV_MISSING_MESSAGE)
         else:
             runners += sdv_runners(wanted_sdv)
+    others, other_notes = baseline_runners([m for m in BASELINES if m in args.models])
+    runners += others
+    notes += other_notes
     for note in notes:
         print(note, flush=True)
     if not runners:
@@ -450,7 +660,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = evaluate(split, split.holdout, args.seed, utility=False)
         print(
             f"  {REFERENCE:20s} shapes {common.fmt(reference.column_shapes, '.3f')} | pairs "
-            f"{common.fmt(reference.pairwise_trends, '.3f')} | TRTR {trtr.value:.3f} {trtr.details['trtr']}",
+            f"{common.fmt(reference.pairwise_trends, '.3f')} | detection {common.fmt(reference.detection_reference, '.3f')} "
+            f"| TRTR {trtr.value:.3f} {trtr.details['trtr']}",
             flush=True,
         )
         results: dict[str, ModelResult] = {}
