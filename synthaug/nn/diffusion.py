@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 _SHIFT = 0.008  # cosine-schedule offset (Nichol & Dhariwal), keeps a(0) just below 1
@@ -108,7 +109,9 @@ class TabularDenoiser(nn.Module):
         (``layout.token_offsets + tokens``): the input layer gathers weight columns instead of
         multiplying by one-hots, the same result in fewer operations (used for sampling)."""
         weight = self.proj.weight
-        h = numeric @ weight[:, : self.n_numeric].T + weight[:, self.n_numeric :].T[token_index].sum(-2) + self.proj.bias
+        token_rows = weight[:, self.n_numeric :].T.contiguous()  # (token_dim, width): one row per one-hot position
+        tokens = F.embedding_bag(token_index, token_rows, mode="sum") if token_index.shape[-1] else 0.0
+        h = numeric @ weight[:, : self.n_numeric].T + tokens + self.proj.bias
         return self._head(h, t)
 
     def _head(self, h: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
