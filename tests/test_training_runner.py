@@ -52,6 +52,20 @@ def test_likelihood_step_minimises_and_renames_the_loss():
     assert abs(float(weight.detach())) < 0.1
 
 
+def test_after_step_runs_once_after_every_optimiser_step():
+    weight = torch.nn.Parameter(torch.tensor([4.0]))
+    seen = []
+
+    def losses(rows):
+        return {"loss": (weight - 0.0).pow(2).expand(rows.shape[0])}
+
+    step = likelihood_step(losses, PlainStep(torch.optim.SGD([weight], lr=0.1)), after_step=lambda: seen.append(float(weight)))
+    batches = ShuffledBatches(torch.arange(8), 4, torch.Generator().manual_seed(0))
+    TrainingRunner(step, batches, epochs=3, desc="t").run()
+    assert len(seen) == 6  # 2 batches x 3 epochs, each after its update
+    assert seen[0] == pytest.approx(4.0 - 0.1 * 8.0)
+
+
 class _FakePrivate:
     """Stands in for PrivateTraining: Poisson batches and a step count."""
 
