@@ -84,8 +84,8 @@ def test_registry():
 
 def test_condition_text_values_match_non_text_categories(mixed_frame):
     model = CTGANSynthesizer(epochs=2, batch_size=100, random_state=0).fit(mixed_frame)
-    out = model.sample(20, conditions={"rating": "4", "member": "True"})
-    assert (out["rating"] == 4).all() and out["member"].all()
+    assert (model.sample(20, conditions={"rating": "4"})["rating"] == 4).all()
+    assert model.sample(20, conditions={"member": "True"})["member"].all()
 
 
 def test_attrition_conditional_sampling_is_exact_and_fast(shared_data):

@@ -67,7 +67,23 @@ def _add_synthesize(sub: Subparsers) -> None:
     )
     syn.add_argument("input", help="input table (.csv or .parquet)")
     syn.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet); written atomically")
-    syn.add_argument("--model", default="ctgan", help="synthesizer name (default: ctgan)")
+    syn.add_argument(
+        "--model",
+        default="auto",
+        help="synthesizer name (default: auto, which fits autoregressive, diffusion and flow on 70%% of the rows, "
+        "scores each on the other 30%% and refits the best; under --epsilon: flow)",
+    )
+    syn.add_argument(
+        "--time-budget",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="--model auto: seconds for fitting all candidates during the selection (default 300; 0: no limit, "
+        "reproducible on any machine)",
+    )
+    syn.add_argument(
+        "--target", default=None, metavar="COL", help="--model auto: also score how well COL is predicted (TSTR/TRTR)"
+    )
     syn.add_argument("--rows", type=int, default=None, help="rows to generate (default: as many as the input)")
     _add_training(
         syn,
@@ -75,7 +91,13 @@ def _add_synthesize(sub: Subparsers) -> None:
         "random seed for reproducible output",
         "training batch size (default: the model's)",
     )
-    syn.add_argument("--condition", action="append", metavar="COL=VALUE", help="only generate rows with COL=VALUE (repeatable)")
+    syn.add_argument(
+        "--condition",
+        action="append",
+        metavar="COL=VALUE",
+        help="only generate rows with COL=VALUE; numeric columns also COL=LOW..HIGH, COL=LOW.. or COL=..HIGH "
+        "(--model autoregressive); repeatable (autoregressive, diffusion)",
+    )
     syn.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
     syn.add_argument("--schema", default=None, metavar="JSON", help=SCHEMA_HELP)
     _add_run_flags(syn, "replace existing output files (never the input)")
@@ -133,7 +155,12 @@ def _add_sample(sub: Subparsers) -> None:
     smp.add_argument(
         "--chunk-size", type=int, default=65_536, help="rows generated and written at a time (bounds memory; default 65536)"
     )
-    smp.add_argument("--condition", action="append", metavar="COL=VALUE", help="only generate rows with COL=VALUE")
+    smp.add_argument(
+        "--condition",
+        action="append",
+        metavar="COL=VALUE",
+        help="only generate rows with COL=VALUE (or COL=LOW..HIGH, as for synthesize)",
+    )
     _add_run_flags(smp, "replace an existing output file", quiet=False)
 
 

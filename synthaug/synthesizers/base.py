@@ -27,6 +27,7 @@ from ..exceptions import ConditionError, DataValidationError
 from ..privacy.ledger import public_history
 from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted_categories
 from ..transform.tabular import TabularTransformer, as_frame
+from .condition_values import NumericRange, clip_to_range, numeric_range
 from .core import SynthesizerCore, check_n_samples, draw_seed
 from .params import param
 
@@ -36,21 +37,50 @@ if TYPE_CHECKING:
 
 DEFAULT_TARGET_NAME = "target"
 
+#: one column's condition as the model sees it: per-row category slots, or a numeric range
+Condition = np.ndarray | NumericRange
 
-def check_conditions(frame: pd.DataFrame, conditions: Mapping[str, Any]) -> None:
-    """Fail early (before training) if a condition names an unknown column or a value absent from ``frame``."""
+
+def check_conditions(
+    frame: pd.DataFrame,
+    conditions: Mapping[str, Any],
+    model_class: type | None = None,
+    *,
+    schema: TableSchema | None = None,
+    private: bool = False,
+) -> list[str]:
+    """Fail early (before training) on a condition that ``sample`` would refuse: an unknown column,
+    several columns or a numeric range for a model that cannot take them, a malformed range,
+    and (unless ``private``: the message would show private values) a category absent from
+    ``frame``. Column kinds come from ``schema``, else from the dtypes (``private``) or inference.
+    Returns the conditioned columns that are numeric."""
+    if not conditions:
+        return []
     columns = [str(c) for c in frame.columns]
-    for column, value in conditions.items():
+    for column in conditions:
         if str(column) not in columns:
             raise ConditionError(f"condition on unknown column {column!r}; columns are {columns}")
-        present = frame.iloc[:, columns.index(str(column))].dropna()
-        seen = {str(v) for v in present.unique()}
-        values = [value] if np.ndim(value) == 0 else list(value)
-        unseen = sorted({str(v) for v in values} - seen)
-        if unseen:
-            raise ConditionError(
-                f"condition {column}={unseen[:5]}: value not present in the data; seen values: {sorted(seen)[:20]}"
-            )
+    named = frame[[str(c) for c in conditions]]
+    if schema is None or any(str(c) not in schema for c in conditions):
+        schema = dtype_schema(named) if private else infer_schema(named)
+    numeric = [str(c) for c in conditions if not schema[str(c)].is_discrete]
+    problem = model_class.condition_support_problem([str(c) for c in conditions], numeric) if model_class else None
+    if problem:
+        raise ConditionError(problem)
+    for column, value in conditions.items():
+        if str(column) in numeric:
+            numeric_range(schema[str(column)], value)
+        elif not private:
+            _check_seen(named[str(column)], str(column), value)
+    return numeric
+
+
+def _check_seen(values: pd.Series, column: str, value: Any) -> None:
+    seen = {str(v) for v in values.dropna().unique()}
+    requested = [value] if np.ndim(value) == 0 else list(value)
+    unseen = sorted({str(v) for v in requested} - seen)
+    if unseen:
+        raise ConditionError(f"condition {column}={unseen[:5]}: value not present in the data; seen values: {sorted(seen)[:20]}")
 
 
 def _match_text(values: pd.Series, categories: list[Any]) -> pd.Series:
@@ -69,6 +99,9 @@ class BaseSynthesizer(SynthesizerCore):
 
     transformer_class: ClassVar[type] = TabularTransformer
     sample_chunk_size: ClassVar[int] = 8192
+    #: whether ``sample`` conditions on several columns at once / on numeric values and ranges
+    multi_column_conditions: ClassVar[bool] = False
+    range_conditions: ClassVar[bool] = False
 
     schema: TableSchema | Mapping[str, Any] | None = param(None, None, TableSchema, Mapping)
 
@@ -85,7 +118,8 @@ class BaseSynthesizer(SynthesizerCore):
 
     @abstractmethod
     def _sample_encoded(self, n_samples: int, conditions: dict[str, np.ndarray], generator: torch.Generator) -> np.ndarray:
-        """Draw rows in the transformer's encoding; ``conditions`` maps columns to per-row category slots."""
+        """Draw rows in the transformer's encoding; ``conditions`` maps columns to per-row category
+        slots (and, for a model with ``range_conditions``, numeric columns to :class:`NumericRange` s)."""
 
     @abstractmethod
     def _network_state(self) -> dict[str, torch.Tensor]:
@@ -223,8 +257,11 @@ class BaseSynthesizer(SynthesizerCore):
         Args:
             n_samples: number of rows.
             y: class label(s) to condition on (a scalar, or one per row); needs ``fit(X, y)``.
-            conditions: ``{column: value}`` (a scalar, or one value per row) for categorical or
-                boolean columns. Every returned row satisfies every condition exactly.
+            conditions: ``{column: value}``: for a categorical or boolean column a scalar or one
+                value per row; for a numeric column (models with ``range_conditions``) a value, a
+                ``(low, high)`` pair (``None`` for an open end) or ``"low..high"``. Every returned
+                row satisfies every condition exactly. Models without ``multi_column_conditions``
+                take one conditioned column (``y`` included) per call.
             random_state: seed for this call; without it, successive calls continue one
                 reproducible stream started by ``fit``'s ``random_state``.
         """
@@ -253,11 +290,12 @@ class BaseSynthesizer(SynthesizerCore):
         generator = self._sampling_generator(random_state)
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
-            codes = {column: values[start:stop] for column, values in cond_codes.items()}
+            codes = {c: v if isinstance(v, NumericRange) else v[start:stop] for c, v in cond_codes.items()}
             encoded = self._sample_encoded(stop - start, codes, generator)
-            yield self._output(self.transformer_.inverse_transform(encoded))
+            yield self._output(self._held_in_ranges(self.transformer_.inverse_transform(encoded), codes))
 
-    def _condition_codes(self, n: int, y: Any, conditions: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
+    def _condition_codes(self, n: int, y: Any, conditions: Mapping[str, Any] | None) -> dict[str, Condition]:
+        """Per-row category slots of discrete conditions and :class:`NumericRange` s of numeric ones."""
         requested: dict[str, Any] = {}
         if conditions:
             if not isinstance(conditions, Mapping):
@@ -268,30 +306,59 @@ class BaseSynthesizer(SynthesizerCore):
             if self.target_column_ is None:
                 raise ConditionError("sample(y=...) needs a synthesizer fitted with fit(X, y)")
             requested[self.target_column_] = y
-        codes: dict[str, np.ndarray] = {}
-        for column, value in requested.items():
+        for column in requested:
             if column not in self.schema_:
                 raise ConditionError(f"condition on unknown column {column!r}; columns are {self.schema_.names}")
-            spec = self.schema_[column]
-            if not spec.is_discrete:
-                raise ConditionError(
-                    f"condition on {spec.kind} column {column!r}: only categorical and boolean columns can be conditioned on"
-                )
-            values = pd.Series(np.full(n, value, dtype=object) if np.ndim(value) == 0 else np.asarray(value, dtype=object))
-            if len(values) != n:
-                raise ConditionError(f"condition on {column!r} gives {len(values)} values for {n} rows")
-            if isinstance(value, pd.Series):
-                values = pd.Series(value.to_numpy(dtype=object))
-            encoder = self.transformer_.encoder(column)
-            values = _match_text(values, encoder.categories)
-            try:
-                codes[column] = encoder.codes(values.infer_objects())
-            except DataValidationError as exc:
-                raise ConditionError(
-                    f"condition {column}={pd.unique(values)[:5].tolist()}: value not seen in fit; "
-                    f"allowed values are {encoder.categories[:20]}"
-                ) from exc
-        return codes
+        numeric = [c for c in requested if not self.schema_[c].is_discrete]
+        problem = type(self).condition_support_problem(list(requested), numeric)
+        if problem:
+            raise ConditionError(problem)
+        return {
+            column: numeric_range(self.schema_[column], value) if column in numeric else self._category_codes(column, value, n)
+            for column, value in requested.items()
+        }
+
+    @classmethod
+    def condition_support_problem(cls, columns: list[str], numeric: list[str]) -> str | None:
+        """Why this model cannot condition on ``columns`` (``numeric``: those of them that are
+        numeric), or ``None`` when it can; needs no fitted model (the CLI asks before training)."""
+        if numeric and not cls.range_conditions:
+            spec = numeric[0]
+            return (
+                f"condition on numeric column {spec!r}: {cls.__name__} conditions only on categorical and boolean "
+                "columns; the 'autoregressive' model also takes numeric values and ranges"
+            )
+        if len(columns) > 1 and not cls.multi_column_conditions:
+            return (
+                f"conditions on {columns}: {cls.__name__} conditions on one column at a time (it was trained with one "
+                "condition per row, so several at once would not follow the data); 'autoregressive' takes any set of "
+                "columns, 'diffusion' several categorical ones"
+            )
+        return None
+
+    def _category_codes(self, column: str, value: Any, n: int) -> np.ndarray:
+        """Slot of every row's requested category of discrete ``column``."""
+        values = pd.Series(np.full(n, value, dtype=object) if np.ndim(value) == 0 else np.asarray(value, dtype=object))
+        if len(values) != n:
+            raise ConditionError(f"condition on {column!r} gives {len(values)} values for {n} rows")
+        if isinstance(value, pd.Series):
+            values = pd.Series(value.to_numpy(dtype=object))
+        encoder = self.transformer_.encoder(column)
+        values = _match_text(values, encoder.categories)
+        try:
+            return encoder.codes(values.infer_objects())
+        except DataValidationError as exc:
+            raise ConditionError(
+                f"condition {column}={pd.unique(values)[:5].tolist()}: value not seen in fit; "
+                f"allowed values are {encoder.categories[:20]}"
+            ) from exc
+
+    def _held_in_ranges(self, frame: pd.DataFrame, conditions: Mapping[str, Condition]) -> pd.DataFrame:
+        """``frame`` with the columns of range conditions clipped to their ranges (float rounding)."""
+        for column, condition in conditions.items():
+            if isinstance(condition, NumericRange):
+                frame[column] = clip_to_range(frame[column], self.schema_[column], condition)
+        return frame
 
     def _output(self, frame: pd.DataFrame) -> Any:
         X = frame

@@ -29,7 +29,7 @@ from scipy.special import ndtr, ndtri
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils import check_random_state
 
-from ..exceptions import DataValidationError, SchemaError
+from ..exceptions import ConditionError, DataValidationError, SchemaError
 from ..schema import TableSchema
 from .columns import CategoryEncoder, from_float, make_encoder, numeric_bounds, to_float
 from .released import ReleasedStatistics
@@ -185,6 +185,27 @@ class DequantizedTransformer:
         dims = np.arange(codes.shape[1])
         low, width = self.bin_low_[dims, codes], self.bin_width_[dims, codes]
         return ndtri(np.clip(low + u * width, _EDGE, 1 - _EDGE))
+
+    def quantile_interval(self, column: str, low: float, high: float) -> tuple[float, float]:
+        """The interval of the unit (quantile) scale, ``Phi`` of the coordinate, that holds the values
+        ``low <= x <= high`` of numeric ``column`` (in :func:`to_float` units; integers count
+        their whole dequantisation interval). Raises :class:`ConditionError` when the range
+        misses the fitted range (which is public: the quantile map is part of the model)."""
+        j = self.numeric_columns_.index(column)
+        spec = self.schema_[column]
+        if spec.kind == "integer":
+            low, high = np.ceil(low) - 0.5, np.floor(high) + 0.5
+        quantiles = self.quantiles_.quantiles_[:, j]
+        if high < quantiles[0] or low > quantiles[-1] or high < low:
+            shown = from_float(np.array([quantiles[0], quantiles[-1]]), spec).tolist()
+            raise ConditionError(f"condition on {column!r}: the range holds no value the model generates (it covers {shown})")
+        row = np.full((2, self.n_numeric_), np.nan)
+        row[:, j] = [max(low, quantiles[0]), min(high, quantiles[-1])]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            z = self.quantiles_.transform(row)[:, j]
+        u = ndtr(z)
+        return float(u[0]), float(u[1])
 
     def decode_codes(self, encoded: np.ndarray) -> np.ndarray:
         """Level of every discrete dimension of encoded rows."""
