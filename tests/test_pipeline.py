@@ -120,11 +120,16 @@ def test_oversample_writes_the_resampled_table_and_audits_the_new_rows(data_csv,
         assert (out / "model.synthaug").is_file()
 
 
-def test_a_diffusion_pipeline_copies_and_oversamples(data_csv, tmp_path):
-    params = {"epochs": 2, "batch_size": 50, "hidden_dims": [32, 32], "sampling_steps": 5}
-    synthesizer = {"name": "diffusion", "params": params}
+@pytest.mark.parametrize(
+    "name, params",
+    [("diffusion", {"sampling_steps": 5}), ("autoregressive", {"numeric_bins": 16})],
+)
+def test_diffusion_and_autoregressive_pipelines_copy_and_oversample(data_csv, tmp_path, name, params):
+    params = {"epochs": 2, "batch_size": 50, "hidden_dims": [32, 32], **params}
+    synthesizer = {"name": name, "params": params}
     copy = SynthesisPipeline(tiny_spec(data_csv, tmp_path / "copy", synthesizer=synthesizer)).run()
-    assert synthaug.load(copy.files["model"]).get_params()["sampling_steps"] == 5
+    key, value = list(params.items())[-1]
+    assert synthaug.load(copy.files["model"]).get_params()[key] == value
     assert len(pd.read_csv(copy.files["table"])) == copy.info["n_train"]
     spec = tiny_spec(data_csv, tmp_path / "over", synthesizer=synthesizer, oversample={"strategy": "auto"})
     resampled = pd.read_csv(SynthesisPipeline(spec).run().files["table"])
@@ -144,7 +149,8 @@ def test_a_diffusion_pipeline_copies_and_oversamples(data_csv, tmp_path):
         ({"input": {"path": "data.xlsx"}}, "must be a .csv or .parquet file"),
         (
             {"synthesizer": {"name": "gpt"}},
-            "unknown synthesizer.name 'gpt'; allowed: ctgan, diffusion, flow, image_flow, image_gan, image_vae, tvae",
+            "unknown synthesizer.name 'gpt'; allowed: auto, autoregressive, ctgan, diffusion, flow, image_flow, image_gan, "
+            "image_vae, tvae",
         ),
         ({"synthesizer": {"params": {}}}, "synthesizer.name is required"),
         (

@@ -13,11 +13,13 @@ import torch
 from opacus.accountants import create_accountant
 from torch import nn
 
-from synthaug import CTGANSynthesizer, DiffusionSynthesizer, FlowSynthesizer, TVAESynthesizer, load
+from synthaug import AutoregressiveSynthesizer, CTGANSynthesizer, DiffusionSynthesizer, FlowSynthesizer, TVAESynthesizer, load
 from synthaug.privacy import DPConfig, PrivateTraining, calibrate_noise, check_dp, check_private_modules, epsilon_of
 from synthaug.privacy.randomness import SecureNoise
 from synthaug.schema import dtype_schema, infer_schema
 from synthaug.training import logistic_critic_losses
+
+PRIVATE_MODELS = [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer, AutoregressiveSynthesizer]
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -114,7 +116,7 @@ def test_small_epsilon_with_many_rows_calibrates():
         assert eps <= 1.0 and sigma > 0
 
 
-@pytest.mark.parametrize("model_class", [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer])
+@pytest.mark.parametrize("model_class", PRIVATE_MODELS)
 @pytest.mark.parametrize("n_rows, target", [(300, 1.0), (1200, 3.0)])
 def test_reported_epsilon_is_within_target_and_matches_opacus(model_class, n_rows, target):
     extra = {"n_layers": 2} if model_class is FlowSynthesizer else {}
@@ -253,7 +255,7 @@ def test_categories_outside_a_declared_public_domain_never_appear():
     assert set(model.sample(3000)["group"].unique()) <= {"a", "b"}
 
 
-@pytest.mark.parametrize("model_class", [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer])
+@pytest.mark.parametrize("model_class", PRIVATE_MODELS)
 def test_a_category_seen_once_is_not_released_unless_declared_public(model_class):
     data = _table(600)
     data.loc[7, "group"] = "only-once"
@@ -380,7 +382,7 @@ def test_private_oversampler_adds_counts_from_the_noisy_histogram_and_says_what_
     assert "every real row" in report["not_covered"]
 
 
-@pytest.mark.parametrize("model_class", [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer])
+@pytest.mark.parametrize("model_class", PRIVATE_MODELS)
 def test_private_fit_handles_every_column_kind_and_missing_values(model_class):
     from conftest import make_mixed_frame
 

@@ -12,14 +12,21 @@ import pandas as pd
 import pytest
 import torch
 
-from synthaug import CTGANSynthesizer, DiffusionSynthesizer, FlowSynthesizer, GenerativeOverSampler, TVAESynthesizer
+from synthaug import (
+    AutoregressiveSynthesizer,
+    CTGANSynthesizer,
+    DiffusionSynthesizer,
+    FlowSynthesizer,
+    GenerativeOverSampler,
+    TVAESynthesizer,
+)
 from synthaug.exceptions import PrivacyError, SchemaError
 from synthaug.privacy import DPConfig
 from synthaug.schema import dtype_schema, infer_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-MODELS = [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer]
+MODELS = [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer, AutoregressiveSynthesizer]
 
 
 def _table(n: int = 600, seed: int = 0) -> pd.DataFrame:

@@ -2,7 +2,13 @@
 
 import pytest
 
-from synthaug.synthesizers import CTGANSynthesizer, DiffusionSynthesizer, FlowSynthesizer, TVAESynthesizer
+from synthaug.synthesizers import (
+    AutoregressiveSynthesizer,
+    CTGANSynthesizer,
+    DiffusionSynthesizer,
+    FlowSynthesizer,
+    TVAESynthesizer,
+)
 from synthaug.utils.estimator_checks import synthesizer_checks
 
 SYNTHESIZERS = [
@@ -10,6 +16,7 @@ SYNTHESIZERS = [
     TVAESynthesizer(epochs=60, batch_size=120, random_state=0),
     FlowSynthesizer(epochs=40, batch_size=120, n_layers=4, random_state=0),
     DiffusionSynthesizer(epochs=40, batch_size=120, hidden_dims=(64, 64), random_state=0),
+    AutoregressiveSynthesizer(epochs=40, batch_size=120, hidden_dims=(64, 64), random_state=0),
 ]
 
 

@@ -114,8 +114,13 @@ class TabularDenoiser(nn.Module):
         h = numeric @ weight[:, : self.n_numeric].T + tokens + self.proj.bias
         return self._head(h, t)
 
+    def hidden(self, h: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer from the input layer's output ``h`` and the time ``t`` (what the
+        output layer reads; a sampler that needs a few outputs multiplies by their rows only)."""
+        return self.body(h + self.time_mlp(time_features(t, self.time_dim)))
+
     def _head(self, h: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out = self.out(self.body(h + self.time_mlp(time_features(t, self.time_dim))))
+        out = self.out(self.hidden(h, t))
         return out[..., : self.n_numeric], out[..., self.n_numeric :]
 
 

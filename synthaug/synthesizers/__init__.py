@@ -1,5 +1,6 @@
 """Synthesizers: learn a distribution with ``fit``, draw from it with ``sample``."""
 
+from .autoregressive import AutoregressiveSynthesizer
 from .base import BaseSynthesizer
 from .ctgan import CTGANSynthesizer
 from .diffusion import DiffusionSynthesizer
@@ -8,6 +9,7 @@ from .registry import available_synthesizers, get_synthesizer
 from .tvae import TVAESynthesizer
 
 __all__ = [
+    "AutoregressiveSynthesizer",
     "BaseSynthesizer",
     "CTGANSynthesizer",
     "DiffusionSynthesizer",

@@ -76,6 +76,7 @@ class DiffusionSynthesizer(BaseSynthesizer):
     model_name = "diffusion"
     network_attributes = ("denoiser_net_",)
     transformer_class = DequantizedTransformer
+    multi_column_conditions = True  # inpainting: any set of categorical tokens can stay unmasked
 
     hidden_dims: Sequence[int] = param((256, 256, 256), LAYER_WIDTHS)
     noise_draws: int = param(2, POSITIVE_INT)

@@ -10,10 +10,12 @@ from ..exceptions import ParameterError
 
 # name -> "module:Class"; imported lazily so that `import synthaug` stays cheap
 _SYNTHESIZERS: dict[str, str] = {
+    "auto": "synthaug.synthesizers.auto:AutoSynthesizer",
     "ctgan": "synthaug.synthesizers.ctgan:CTGANSynthesizer",
     "tvae": "synthaug.synthesizers.tvae:TVAESynthesizer",
     "flow": "synthaug.synthesizers.flow:FlowSynthesizer",
     "diffusion": "synthaug.synthesizers.diffusion:DiffusionSynthesizer",
+    "autoregressive": "synthaug.synthesizers.autoregressive:AutoregressiveSynthesizer",
     "image_gan": "synthaug.synthesizers.images.gan:ImageGANSynthesizer",
     "image_vae": "synthaug.synthesizers.images.vae:ImageVAESynthesizer",
     "image_flow": "synthaug.synthesizers.images.flow:ImageFlowSynthesizer",
