@@ -21,6 +21,8 @@ _LAZY = {
     "TVAESynthesizer": "synthaug.synthesizers.tvae",
     "FlowSynthesizer": "synthaug.synthesizers.flow",
     "DiffusionSynthesizer": "synthaug.synthesizers.diffusion",
+    "AutoregressiveSynthesizer": "synthaug.synthesizers.autoregressive",
+    "AutoSynthesizer": "synthaug.synthesizers.auto",
     "ImageGANSynthesizer": "synthaug.synthesizers.images",
     "ImageVAESynthesizer": "synthaug.synthesizers.images",
     "ImageFlowSynthesizer": "synthaug.synthesizers.images",

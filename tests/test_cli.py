@@ -58,7 +58,7 @@ def test_rows_default_to_input_size(csv, tmp_path):
         (["--condition", "group=zebra"], "value not present"),
         (["--condition", "group"], "COLUMN=VALUE"),
         (["--rows", "0"], "n_samples"),
-        (["--batch-size", "105"], "multiple of pac"),
+        (["--model", "ctgan", "--batch-size", "105"], "multiple of pac"),
         (["--model", "gpt"], "unknown synthesizer"),
     ],
 )
@@ -153,7 +153,7 @@ def test_oversample_bad_targets(tmp_path, capsys, label, message):
     assert "target column 'nope' is not in the table" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model", ["tvae", "flow", "diffusion"])
+@pytest.mark.parametrize("model", ["tvae", "flow", "diffusion", "autoregressive"])
 def test_synthesize_other_models(csv, tmp_path, model):
     out = tmp_path / f"{model}.csv"
     assert (
@@ -178,6 +178,27 @@ def test_synthesize_other_models(csv, tmp_path, model):
     )
     frame = pd.read_csv(out)
     assert len(frame) == 30 and (frame["group"] == "a").all()
+
+
+def test_synthesize_with_a_range_and_a_category_condition(csv, tmp_path, mixed_frame):
+    out = tmp_path / "ranged.csv"
+    args = ["synthesize", str(csv), "-o", str(out), "--model", "autoregressive", "--epochs", "2", "--rows", "40"]
+    low, high = mixed_frame["income"].quantile([0.2, 0.6])
+    assert main([*args, "--condition", f"income={low:.3f}..{high:.3f}", "--condition", "group=b", "-q"]) == 0
+    frame = pd.read_csv(out)
+    assert len(frame) == 40 and frame["income"].between(round(low, 3), round(high, 3)).all() and (frame["group"] == "b").all()
+
+
+@pytest.mark.parametrize(
+    "conditions, message",
+    [(["group=a", "member=True"], "one column at a time"), (["income=1..5"], "only on categorical and boolean columns")],
+)
+def test_conditions_a_model_cannot_take_are_refused_before_training(csv, tmp_path, capsys, conditions, message):
+    args = ["synthesize", str(csv), "-o", str(tmp_path / "o.csv"), "--model", "ctgan", "--epochs", "500", "-q"]
+    assert main([*args, *[f"--condition={c}" for c in conditions]]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "autoregressive" in err
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_synthesize_with_epsilon_prints_the_spent_budget(tmp_path, capsys):

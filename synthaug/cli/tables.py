@@ -6,9 +6,11 @@ import argparse
 import re
 import time
 from pathlib import Path
+from typing import Any
 
-from ..exceptions import ParameterError
+from ..exceptions import ConditionError, ParameterError
 from .common import (
+    CLIError,
     check_model_name,
     check_output,
     check_private_schema,
@@ -59,20 +61,36 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     check_private_schema(args)
     df = read_table(source)
     conditions = parse_conditions(args.condition)
-    if args.epsilon is None:  # under DP the released categories are checked by sample(), not the private values
-        check_conditions(df, conditions)
-    params = {"random_state": args.seed, "verbose": not args.quiet, **privacy_params(args, len(df)), **schema_param(args.schema)}
+    declared = schema_param(args.schema)
+    params = {"random_state": args.seed, "verbose": not args.quiet, **privacy_params(args, len(df)), **declared}
+    if args.model == "auto":
+        params.update(time_budget=args.time_budget or None, target=args.target)
+    elif args.target is not None:
+        raise CLIError("--target only applies with --model auto (it steers the selection)")
     model = get_synthesizer(check_model_name(args.model), **training_params(args, **params))
+    # under DP the released categories are checked by sample(), not the private values
+    numeric = check_conditions(df, conditions, type(model), schema=declared.get("schema"), private=args.epsilon is not None)
+    if args.model == "auto" and conditions:
+        narrow_candidates(model, list(conditions), numeric)
     start = time.perf_counter()
     model.fit(df)
     fit_seconds = time.perf_counter() - start
     synthetic = model.sample(args.rows if args.rows is not None else len(df), conditions=conditions or None)
     write_table(synthetic, output)
-    print(f"fitted {args.model} on {len(df)} rows x {df.shape[1]} columns in {fit_seconds:.1f}s")
+    name = f"{model.selection_['chosen']} (chosen by auto)" if args.model == "auto" else args.model
+    print(f"fitted {name} on {len(df)} rows x {df.shape[1]} columns in {fit_seconds:.1f}s")
     print(f"wrote {len(synthetic)} synthetic rows to {output}")
     print_privacy(model.privacy_spent_)
     save_model(model, args.save_model)
     return 0
+
+
+def narrow_candidates(model: Any, columns: list[str], numeric: list[str]) -> None:
+    """Leave ``auto`` only the candidates that can condition on ``columns``."""
+    capable = model.capable_candidates(columns, numeric)
+    if not capable:
+        raise ConditionError(f"conditions on {columns}: none of the candidates {list(model.candidates)} can take them")
+    model.set_params(candidates=capable)
 
 
 def parse_strategy(text: str) -> str | float:

@@ -1,7 +1,7 @@
 """Training: the one runner, its callbacks, each model family's step or per-row losses, the conditional sampler."""
 
 from .adversarial import ConditionHead, GANSettings, gradient_penalty, logistic_critic_losses, private_gan_step, wgan_step
-from .callbacks import Callback, Checkpoint, EarlyStopping, LogMetrics, StopTraining
+from .callbacks import Callback, Checkpoint, EarlyStopping, LogMetrics, StopTraining, TimeLimit
 from .conditional import ConditionSampler
 from .likelihood import flow_losses, vae_loss, vae_losses
 from .optim import make_adam
@@ -19,6 +19,7 @@ __all__ = [
     "PlainStep",
     "ShuffledBatches",
     "StopTraining",
+    "TimeLimit",
     "TrainingRunner",
     "flow_losses",
     "gradient_penalty",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -152,10 +153,32 @@ class Checkpoint(Callback):
         self.written_.append(path)
 
 
+class TimeLimit(Callback):
+    """Stop after the first epoch that ends ``seconds`` or more after training began.
+
+    ``stopped_epoch_`` is the last epoch run when the limit stopped training (``None`` when
+    every epoch ran). It reads no rows, so it is allowed under DP (a DP fit that stops early
+    spends the budget of the steps it took).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise ParameterError(f"TimeLimit seconds must be a positive number, got {seconds!r}")
+        self.seconds = float(seconds)
+
+    def on_train_begin(self, modules: Sequence[nn.Module]) -> None:
+        self._start, self.stopped_epoch_ = time.perf_counter(), None
+
+    def on_epoch_end(self, record: dict[str, Any], modules: Sequence[nn.Module]) -> None:
+        if time.perf_counter() - self._start >= self.seconds:
+            self.stopped_epoch_ = int(record["epoch"])
+            raise StopTraining
+
+
 def validation_fraction(callbacks: Sequence[Callback] | None) -> float:
     """The share of rows to hold out for the callbacks (0 when none asks)."""
     shares = [c.validation_fraction for c in callbacks or () if isinstance(c, EarlyStopping)]
     return max(shares, default=0.0)
 
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "LogMetrics", "StopTraining", "validation_fraction"]
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "LogMetrics", "StopTraining", "TimeLimit", "validation_fraction"]
