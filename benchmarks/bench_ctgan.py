@@ -74,7 +74,7 @@ class SynthaugRunner:
         """Create ``CTGANSynthesizer(epochs=..., batch_size=500, pac=10, random_state=seed)``."""
         from synthaug.synthesizers import CTGANSynthesizer
 
-        return CTGANSynthesizer(epochs=epochs, batch_size=BATCH_SIZE, pac=PAC, random_state=seed)
+        return CTGANSynthesizer(epochs=epochs, batch_size=BATCH_SIZE, pac=PAC, min_steps_per_epoch=None, random_state=seed)
 
     def fit(self, model: Any, frame: pd.DataFrame) -> None:
         """Call ``model.fit(frame)``."""

@@ -49,7 +49,8 @@ def default_synthesizer(images: bool = False) -> Any:
         return ImageFlowSynthesizer()
     from .synthesizers.ctgan import CTGANSynthesizer
 
-    return CTGANSynthesizer(epochs=150, batch_size=200)
+    # fixed 200-row batches, as measured in benchmarks/bench_oversampling.py (the default is its own issue)
+    return CTGANSynthesizer(epochs=150, batch_size=200, min_steps_per_epoch=None)
 
 
 def _is_image_synthesizer(synthesizer: Any) -> bool:

@@ -69,6 +69,12 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         epochs: passes over the data.
         batch_size: rows per step; must be a multiple of ``pac``. Under DP, the expected
             size of the Poisson-sampled batches.
+        min_steps_per_epoch: on a table too small for this many batches of ``batch_size`` rows
+            per epoch, batches shrink (to a multiple of ``pac``, at least ``10 * pac`` rows) so an epoch
+            takes about this many steps: with 500-row batches a 1,000-row table would give the
+            networks 2 steps per epoch. ``None``: ``batch_size`` as given (the CTGAN paper's
+            setting, used by ``benchmarks/bench_ctgan.py``). Not applied under DP (the privacy
+            plan sets the steps).
         pac: rows the critic judges together (PacGAN), against mode collapse; ``None``
             means 10, or 1 under DP (packing is not supported with DP).
         embedding_dim: size of the noise vector.
@@ -109,6 +115,7 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
     gp_weight: float = param(10.0, NON_NEGATIVE)
     log_frequency: bool = param(True, "boolean")
     max_modes: int = param(10, POSITIVE_INT)
+    min_steps_per_epoch: int | None = param(10, None, POSITIVE_INT)
 
     # ------------------------------------------------------------------ validation
     def _check_model_params(self) -> None:
@@ -130,6 +137,14 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         if self.pac is not None:
             return int(self.pac)
         return 1 if check_dp(self.dp) is not None else 10
+
+    def _batch_rows(self, n_rows: int) -> int:
+        """Rows per step without DP: ``batch_size``, shrunk on small tables (``min_steps_per_epoch``)."""
+        if self.min_steps_per_epoch is None:
+            return int(self.batch_size)
+        pac = self._pac()
+        scaled = n_rows // self.min_steps_per_epoch // pac * pac
+        return int(min(self.batch_size, max(10 * pac, scaled)))  # the critic sees at least 10 packs per step
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> None:
@@ -155,7 +170,7 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         tensor = torch.as_tensor(data, dtype=torch.float32, device=self.device_)
         generator_adam = dict(lr=self.generator_lr, betas=_BETAS, weight_decay=self.generator_decay)
         settings = GANSettings(
-            batch_size=self.batch_size,
+            batch_size=self._batch_rows(len(data)) if private is None else self.batch_size,
             embedding_dim=self.embedding_dim,
             discriminator_steps=self.discriminator_steps,
             generator_optimizer=make_adam(self.synthesis_net_.parameters(), **generator_adam),
@@ -168,7 +183,8 @@ class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
         if private is None:
             critic_optimizer = make_adam(self.critic_net_.parameters(), **critic_adam)
             step = wgan_step(*nets, self._activation, tensor, self.conditions_, head, settings, critic_optimizer, generator)
-            self.history_ = self._runner(step, FixedSteps(max(1, len(data) // self.batch_size)), nets, desc="CTGAN")
+            steps = FixedSteps(max(1, len(data) // settings.batch_size))
+            self.history_ = self._runner(step, steps, nets, desc="CTGAN")
         else:
             passes = self.discriminator_steps
             trainer = self._private_trainer(private, [self.critic_net_], epochs=self.epochs * passes, **critic_adam)
