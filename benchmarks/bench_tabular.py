@@ -61,7 +61,7 @@ except ImportError:  # imported as benchmarks.bench_tabular
     from benchmarks import _common as common
 
 #: synthaug synthesizers compared, when the registry has them.
-OUR_MODELS = ("ctgan", "tvae", "flow", "diffusion")
+OUR_MODELS = ("ctgan", "tvae", "flow", "diffusion", "autoregressive", "auto")
 #: SDV runner name -> (class in sdv.single_table, takes epochs).
 SDV_MODELS = {
     "sdv-tvae": ("TVAESynthesizer", True),
@@ -108,7 +108,11 @@ class SynthaugRunner:
         return model.sample(n_rows)
 
     def describe(self, model: Any) -> dict[str, Any]:
-        return {"class": type(model).__name__, "parameters": {k: repr(v) for k, v in model.get_params().items()}}
+        described = {"class": type(model).__name__, "parameters": {k: repr(v) for k, v in model.get_params().items()}}
+        if hasattr(model, "selection_"):  # model="auto": every candidate's held-out scores and the choice
+            described["selection"] = model.selection_
+            print(f"  {'':20s} auto: {model.selection_['reason']}", flush=True)
+        return described
 
 
 def our_runners(wanted: Sequence[str]) -> tuple[list[SynthaugRunner], list[str]]:
@@ -518,7 +522,9 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
         for name, res in row["models"].items():
             cells = ["failed"] + [""] * 8 if res.get("error") else _model_cells(res)
-            lines.append("| " + " | ".join(["", name, *cells]) + " |")
+            selection = (res.get("details") or {}).get("selection")
+            shown = f"{name} (chose {selection['chosen']})" if selection else name
+            lines.append("| " + " | ".join(["", shown, *cells]) + " |")
     return "\n".join(lines)
 
 
