@@ -47,7 +47,7 @@ except ImportError:  # imported as benchmarks.bench_dp
     from benchmarks import _common as common
     from benchmarks import bench_tabular as tabular
 
-MODELS = ("ctgan", "tvae", "flow", "diffusion")
+MODELS = ("ctgan", "tvae", "flow", "diffusion", "autoregressive")
 EPSILONS = (1.0, 3.0, 10.0, math.inf)
 
 

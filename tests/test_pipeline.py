@@ -136,6 +136,13 @@ def test_diffusion_and_autoregressive_pipelines_copy_and_oversample(data_csv, tm
     assert resampled["group"].value_counts().nunique() == 1
 
 
+def test_an_auto_pipeline_saves_the_chosen_model(data_csv, tmp_path):
+    params = {"candidates": ["autoregressive", "flow"], "time_budget": 60.0, "epochs": 2, "batch_size": 50}
+    result = SynthesisPipeline(tiny_spec(data_csv, tmp_path / "auto", synthesizer={"name": "auto", "params": params})).run()
+    assert type(synthaug.load(result.files["model"])).model_name in {"autoregressive", "flow"}
+    assert len(pd.read_csv(result.files["table"])) == result.info["n_train"]
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
