@@ -137,6 +137,20 @@ def test_oversample_balances_and_reports_counts(tmp_path, capsys):
     pd.testing.assert_frame_equal(balanced.iloc[:120].reset_index(drop=True), pd.read_csv(source))
 
 
+def test_oversample_without_a_model_uses_the_samplers_default(tmp_path, capsys, monkeypatch):
+    from synthaug.synthesizers import DiffusionSynthesizer
+
+    fitted = []
+    original = DiffusionSynthesizer.fit
+    monkeypatch.setattr(DiffusionSynthesizer, "fit", lambda self, X, y=None: fitted.append(self.epochs) or original(self, X, y))
+    rng = __import__("numpy").random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "label": ["rare"] * 12 + ["common"] * 48})
+    source, out = tmp_path / "in.csv", tmp_path / "balanced.csv"
+    frame.to_csv(source, index=False)
+    assert main(["oversample", str(source), "--target", "label", "-o", str(out), "--epochs", "3", "--seed", "0", "-q"]) == 0
+    assert fitted == [3] and (pd.read_csv(out)["label"] == "rare").sum() == 48
+
+
 @pytest.mark.parametrize(
     "label, message",
     [

@@ -127,3 +127,46 @@ def test_a_strategy_imbalanced_learn_refuses_is_a_parameter_error_and_quotes_no_
     with pytest.raises(ParameterError, match="withheld under dp") as caught:
         private.fit_resample(X, y)
     assert "15" not in str(caught.value) and "45" not in str(caught.value)
+
+
+def test_selection_keeps_the_candidates_the_real_data_classifier_agrees_with():
+    from synthaug.selection import agreement_scores
+
+    X, y = imbalanced_frame(400)
+    added = {}
+    for selection in ("classifier", None):
+        sampler = fast_sampler(selection=selection, candidates_per_row=3.0, cache=False)
+        X_res, y_res = sampler.fit_resample(X, y)
+        added[selection] = (X_res.iloc[len(X) :], y_res.iloc[len(X) :].to_numpy())
+        assert (y_res == "churn").sum() == (y == "stay").sum()
+    wanted = int((y == "stay").sum() - (y == "churn").sum())
+    assert sampler.selection_ is None
+    scores = {k: agreement_scores(X, y.to_numpy(), *v, seed=0) for k, v in added.items()}
+    assert scores["classifier"].mean() > scores[None].mean() + 0.05
+    chosen = fast_sampler(candidates_per_row=3.0)
+    chosen.fit_resample(X, y)
+    assert chosen.selection_["candidates"] == {"churn": 3 * wanted} and chosen.selection_["kept"] == {"churn": wanted}
+
+
+def test_most_agreed_takes_the_top_of_each_class_in_order():
+    from synthaug.selection import most_agreed
+
+    labels = np.array(["a", "b", "a", "a", "b", "a"])
+    scores = np.array([0.1, 0.9, 0.8, 0.8, 0.2, 0.5])
+    np.testing.assert_array_equal(most_agreed(scores, labels, {"a": 2, "b": 1}), [1, 2, 3])
+
+
+def test_selection_is_off_under_dp_by_default_and_refused_when_asked():
+    from synthaug.exceptions import PrivacyError
+    from synthaug.privacy import DPConfig
+    from synthaug.schema import ColumnSpec, TableSchema
+
+    X, y = imbalanced_frame(200)
+    X = X[["tenure"]].clip(0, 200)
+    schema = TableSchema([ColumnSpec("tenure", "continuous", dtype="float64", bounds=(0.0, 200.0), public=True)])
+    dp = TVAESynthesizer(epochs=1, batch_size=64, schema=schema, dp=DPConfig(epsilon=5.0, delta=1e-4))
+    with pytest.raises(PrivacyError, match="selection='classifier' is refused"):
+        GenerativeOverSampler(synthesizer=dp, selection="classifier").fit_resample(X, y)
+    sampler = GenerativeOverSampler(synthesizer=dp, random_state=0)
+    sampler.fit_resample(X, y)
+    assert sampler.selection_ is None and sampler.privacy_spent_["epsilon"] <= 5.0

@@ -59,7 +59,21 @@ def test_image_oversampler_in_an_imblearn_pipeline():
 
 def test_default_synthesizer_follows_the_data():
     assert isinstance(default_synthesizer(images=True), ImageFlowSynthesizer)
-    assert isinstance(default_synthesizer(), CTGANSynthesizer)
+    from synthaug.synthesizers import DiffusionSynthesizer, FlowSynthesizer
+    from synthaug.synthesizers.auto import PRIVATE_CHOICE
+
+    table = default_synthesizer(n_rows=4200)
+    assert isinstance(table, DiffusionSynthesizer) and table.epochs == 112 and table.hidden_dims == (128, 128)
+    assert default_synthesizer(n_rows=900).epochs == 300 and default_synthesizer(n_rows=10**6).epochs == 5
+    assert PRIVATE_CHOICE == "flow" and isinstance(default_synthesizer(private=True), FlowSynthesizer)
+
+
+def test_classifier_selection_is_for_tables():
+    from synthaug.exceptions import ParameterError
+
+    X, y = _imbalanced()
+    with pytest.raises(ParameterError, match="tables only"):
+        GenerativeOverSampler(synthesizer=_vae(), selection="classifier").fit_resample(X, y)
 
 
 def test_images_with_a_table_synthesizer_are_refused():

@@ -172,7 +172,12 @@ def _add_oversample(sub: Subparsers) -> None:
     ovs.add_argument(
         "--strategy", default="auto", help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, or a float"
     )
-    ovs.add_argument("--model", default="ctgan", help="synthesizer name (default: ctgan)")
+    ovs.add_argument(
+        "--model",
+        default=None,
+        help="synthesizer name (default: the sampler's, a short diffusion fit with classifier selection; under "
+        "--epsilon the flow)",
+    )
     ovs.add_argument(
         "--mode", default="conditional", choices=["conditional", "per_class"], help="one conditional model, or one per class"
     )

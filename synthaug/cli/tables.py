@@ -105,7 +105,7 @@ def parse_strategy(text: str) -> str | float:
 def cmd_oversample(args: argparse.Namespace) -> int:
     """Balance a table's classes with synthetic rows of the rarer classes."""
     from ..io import read_table, table_format, write_table
-    from ..over_sampling import GenerativeOverSampler, check_target_column
+    from ..over_sampling import GenerativeOverSampler, check_target_column, default_synthesizer
     from ..synthesizers.registry import get_synthesizer
 
     source, output = Path(args.input), Path(args.output)
@@ -116,8 +116,12 @@ def cmd_oversample(args: argparse.Namespace) -> int:
     df = read_table(source)
     X, y = check_target_column(df, args.target)
     params = {"verbose": not args.quiet, **privacy_params(args, len(df)), **schema_param(args.schema, drop=args.target)}
+    if args.model is None:
+        synthesizer = default_synthesizer(n_rows=len(df), private=args.epsilon is not None, **training_params(args, **params))
+    else:
+        synthesizer = get_synthesizer(check_model_name(args.model), **training_params(args, **params))
     sampler = GenerativeOverSampler(
-        synthesizer=get_synthesizer(check_model_name(args.model), **training_params(args, **params)),
+        synthesizer=synthesizer,
         sampling_strategy=strategy,
         mode=args.mode,
         random_state=args.seed,
