@@ -29,6 +29,7 @@ _LAZY = {
     "get_synthesizer": "synthaug.synthesizers.registry",
     "available_synthesizers": "synthaug.synthesizers.registry",
     "GenerativeOverSampler": "synthaug.over_sampling",
+    "GenerativeAugmenter": "synthaug.augmentation",
     "load": "synthaug.synthesizers.registry",
     "load_model": "synthaug.synthesizers.registry",
     "read_table": "synthaug.io",
