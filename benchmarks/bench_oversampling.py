@@ -14,8 +14,14 @@ these ways of handling the imbalance:
 * ``class_weight="balanced"`` (on both classifiers);
 * ``imblearn.over_sampling.RandomOverSampler``;
 * ``SMOTENC`` (``SMOTE`` without categorical columns, ``SMOTEN`` without numeric ones);
-* ``synthaug.over_sampling.GenerativeOverSampler(synthesizer=get_synthesizer(name,
-  epochs=E), random_state=seed)`` for each of ``ctgan``, ``tvae`` and ``flow``.
+* ``ADASYN`` on the standardised + one-hot encoding, categories decoded by argmax
+  (``benchmarks/_encoded_sampler.py``: ADASYN has no categorical variant);
+* ``synthaug.over_sampling.GenerativeOverSampler(random_state=seed)``: the default, and the same
+  with ``selection=None`` (what its classifier selection adds);
+* with ``--models``, ``GenerativeOverSampler(synthesizer=get_synthesizer(name, epochs=E),
+  random_state=seed)`` for each named model.
+
+Our samplers run with ``cache=False``, so every ``fit_resample`` is timed as a full fit.
 
 Every sampler balances the classes (``sampling_strategy="auto"``) on the training split
 only; the preprocessing and the classifier are then fitted on the resampled rows, and
@@ -34,10 +40,11 @@ unseen rows of the same distribution"; the same share computed for the minority 
 rows themselves (leave-one-out) is the reference.
 
 Results are printed as a Markdown table, followed by one line per dataset saying where
-our samplers beat SMOTE(NC) and where they do not, and written as JSON + Markdown
+our samplers beat SMOTE(NC) and where they do not, and one line per dataset comparing the
+default sampler's PR-AUC with the best of all other methods, and written as JSON + Markdown
 (``oversampling_`` prefix) to ``benchmarks/results/``. Example (full run)::
 
-    python benchmarks/bench_oversampling.py --epochs 150
+    python benchmarks/bench_oversampling.py
 """
 
 from __future__ import annotations
@@ -58,9 +65,11 @@ import pandas as pd
 try:  # run as a script: benchmarks/ is on sys.path
     import _common as common
     import bench_tabular as tabular
+    from _encoded_sampler import EncodedSampler
 except ImportError:  # imported as benchmarks.bench_oversampling
     from benchmarks import _common as common
     from benchmarks import bench_tabular as tabular
+    from benchmarks._encoded_sampler import EncodedSampler
 
 #: dataset -> the minority class of its target (the target itself is ``common.TARGETS``).
 MINORITY = {"attrition": "Yes", "cps1988": "yes", "creditcard": "no"}
@@ -73,6 +82,7 @@ DEFAULT_MAX_ROWS = 6000
 #: random class-stratified training samples (as large as the test split) the share is averaged over.
 NEIGHBOUR_DRAWS = 10
 SMOTE_KEY = "smote"
+DEFAULT_KEY = "ours-default"
 REFERENCE = "minority test rows (reference)"
 SHARE_DEFINITION = (
     "closer-to-train share: for each row a sampler added (`X_res.iloc[len(X_train):]`), compare the "
@@ -204,11 +214,12 @@ class Method:
     make_sampler: Callable[[], Any] | None = None
     class_weight: str | None = None
     model: str | None = None  # synthaug synthesizer name for our samplers
+    exact_count: bool = True  # adds exactly sampling_strategy_'s rows (ADASYN spreads them by density)
 
 
 def methods_for(data: Data, models: Sequence[str], *, epochs: int, seed: int) -> list[Method]:
     """The baselines and one GenerativeOverSampler per synthaug model, for ``data``'s columns."""
-    from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC, RandomOverSampler
+    from imblearn.over_sampling import ADASYN, SMOTE, SMOTEN, SMOTENC, RandomOverSampler
 
     import synthaug
     from synthaug.over_sampling import GenerativeOverSampler
@@ -220,11 +231,22 @@ def methods_for(data: Data, models: Sequence[str], *, epochs: int, seed: int) ->
         smote = Method(SMOTE_KEY, "SMOTEN", lambda: SMOTEN(random_state=seed))
     else:
         smote = Method(SMOTE_KEY, "SMOTE", lambda: SMOTE(random_state=seed))
+
+    def adasyn() -> Any:
+        return EncodedSampler(ADASYN(random_state=seed), data.numeric, data.categorical)
+
     methods = [
         Method("none", "no resampling"),
         Method("class_weight", "class weights", class_weight="balanced"),
         Method("random_over", "RandomOverSampler", lambda: RandomOverSampler(random_state=seed)),
         smote,
+        Method("adasyn", "ADASYN (one-hot)", adasyn, exact_count=False),
+        Method(DEFAULT_KEY, "GenerativeOverSampler() (default)", lambda: GenerativeOverSampler(random_state=seed, cache=False)),
+        Method(  # the default without its classifier selection: what the selection adds
+            "ours-no-selection",
+            "GenerativeOverSampler(selection=None)",
+            lambda: GenerativeOverSampler(selection=None, random_state=seed, cache=False),
+        ),
     ]
     for name in models:
         methods.append(
@@ -232,7 +254,7 @@ def methods_for(data: Data, models: Sequence[str], *, epochs: int, seed: int) ->
                 f"ours-{name}",
                 f"GenerativeOverSampler({name})",
                 lambda name=name: GenerativeOverSampler(
-                    synthesizer=synthaug.get_synthesizer(name, epochs=epochs), random_state=seed
+                    synthesizer=synthaug.get_synthesizer(name, epochs=epochs), random_state=seed, cache=False
                 ),
                 model=name,
             )
@@ -394,7 +416,7 @@ def run_method(method: Method, data: Data, shares: NeighbourShare, *, seed: int)
             y = np.asarray(y, dtype=object)
             result.added_rows = len(X) - len(data.X_train)
             expected = int(sum(sampler.sampling_strategy_.values()))
-            if result.added_rows != expected:
+            if method.exact_count and result.added_rows != expected:
                 raise RuntimeError(f"{method.label} added {result.added_rows} rows, expected {expected}")
             labels, counts = np.unique(y, return_counts=True)
             result.resampled_classes = {str(k): int(v) for k, v in zip(labels, counts, strict=True)}
@@ -441,11 +463,41 @@ def smote_comparison(row: dict[str, Any]) -> dict[str, Any]:
     return {"against": smote.get("label", "SMOTE(NC)"), "better": better, "not_better": not_better, "missing": missing}
 
 
+def default_verdict(row: dict[str, Any]) -> dict[str, Any]:
+    """Per classifier: the default sampler's PR-AUC against the best of the other methods (not ours)."""
+    methods = row["methods"]
+    ours = methods.get(DEFAULT_KEY) or {}
+    verdict: dict[str, Any] = {}
+    for kind, short in CLASSIFIERS.items():
+        value = ((ours.get("classifiers") or {}).get(kind) or {}).get("pr_auc")
+        others = {
+            res["label"]: res["classifiers"][kind]["pr_auc"]
+            for key, res in methods.items()
+            if not key.startswith("ours-") and not res.get("error") and kind in (res.get("classifiers") or {})
+        }
+        if value is None or not others:
+            continue
+        best = max(others, key=others.get)
+        verdict[short] = {"default": value, "best_other": best, "best_other_pr_auc": others[best], "gap": value - others[best]}
+    return verdict
+
+
+def verdict_line(row: dict[str, Any]) -> str:
+    """One line: is the default sampler's PR-AUC the best of all methods, per classifier."""
+    parts = [
+        f"{short} {v['default']:.3f} vs best other {v['best_other_pr_auc']:.3f} ({v['best_other']}): "
+        + ("best" if v["gap"] >= 0 else f"{v['gap']:+.3f}")
+        for short, v in row["default_verdict"].items()
+    ]
+    where = f"{row['dataset']} (seed {row['seed']})" if "seed" in row else row["dataset"]
+    return f"{where}: default GenerativeOverSampler PR-AUC " + ("; ".join(parts) or "not measured")
+
+
 def comparison_line(row: dict[str, Any]) -> str:
     """One line: where our samplers beat SMOTE(NC) on the test split, and where they do not."""
     cmp = row["smote_comparison"]
     total = len(cmp["better"]) + len(cmp["not_better"])
-    name = f"{row['dataset']}: ours vs {cmp['against']}"
+    name = f"{row['dataset']} (seed {row['seed']}): ours vs {cmp['against']}"
     if total == 0:
         return f"{name}: nothing to compare ({', '.join(cmp['missing']) or 'no synthaug sampler ran'})"
 
@@ -472,7 +524,7 @@ def machine_info(args: argparse.Namespace, models: Sequence[str], notes: Sequenc
     command = info.pop("command")
     info["settings"] = {
         "epochs": args.epochs,
-        "seed": args.seed,
+        "seeds": list(args.seeds),
         "max_rows": args.max_rows,
         "holdout_share": tabular.HOLDOUT_SHARE,
         "split": "sklearn train_test_split(test_size=0.3, random_state=seed, stratified on the target)",
@@ -518,7 +570,7 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         if d["rows_used"] < d["rows_loaded"]:
             sub = f"{d['rows_used']} of {d['rows_loaded']} rows (stratified subsample), "
         label = (
-            f"{row['dataset']} ({sub}{d['train_rows']}+{d['test_rows']} x {d['features']}; "
+            f"{row['dataset']}, seed {row['seed']} ({sub}{d['train_rows']}+{d['test_rows']} x {d['features']}; "
             f"{d['target']}={d['minority']} {d['test_minority_share']:.1%} of test = no-skill PR-AUC)"
         )
         ref = common.fmt(row["reference"].get("closer_to_train_share"), ".3f")
@@ -542,8 +594,9 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
-    """A Markdown document: settings, machine, definitions, table, SMOTE comparison, notes, errors."""
+def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]], summary: Sequence[dict[str, Any]]) -> str:
+    """A Markdown document: settings, machine, definitions, means over seeds, per-seed tables, SMOTE
+    comparison, notes, errors."""
     v, s = info["versions"], info["settings"]
     lines = [
         f"# Oversampling benchmark ({info['timestamp_utc']})",
@@ -554,7 +607,7 @@ def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str
         f"- versions: synthaug {v['synthaug']}, scikit-learn {v['scikit-learn']}, imbalanced-learn "
         f"{v['imbalanced-learn']}, torch {v['torch']}, pandas {v['pandas']}, numpy {v['numpy']}, "
         f"python {info['python']}",
-        f"- settings: seed {s['seed']} (split, subsample, samplers, HGB), epochs {s['epochs']} for our samplers' "
+        f"- settings: seeds {s['seeds']} (each: split, subsample, samplers, HGB), epochs {s['epochs']} for our samplers' "
         f"synthesizers, --max-rows {s['max_rows']}, stratified {1 - tabular.HOLDOUT_SHARE:.0%}/"
         f"{tabular.HOLDOUT_SHARE:.0%} train/test split",
         "- methods: no resampling; class_weight='balanced' on the classifier; RandomOverSampler; SMOTENC "
@@ -567,13 +620,25 @@ def markdown_report(info: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str
         "of the minority class's predicted probability (a classifier without skill scores the minority share)",
         f"- {SHARE_DEFINITION}",
         "",
+        "## Means over the seeds (the acceptance check of the default sampler)",
+        "",
+        summary_table(summary),
+        "",
+        *[f"- {row['verdict_line']}" for row in summary],
+        "",
+        "## Every run",
+        "",
         markdown_table(rows),
         "",
         "Where our samplers beat SMOTE(NC) (our score minus SMOTE(NC)'s, one run each; small differences are noise):",
         "",
         *[f"- {row['comparison_line']}" for row in rows],
+        "",
+        "The default sampler against the best other method (PR-AUC, one run each):",
+        "",
+        *[f"- {row['verdict_line']}" for row in rows],
     ]
-    notes = [*s.get("notes", []), *[f"{row['dataset']}: {n}" for row in rows for n in row["data"]["notes"]]]
+    notes = [*s.get("notes", []), *dict.fromkeys(f"{row['dataset']}: {n}" for row in rows for n in row["data"]["notes"])]
     lines += ["", "Notes:", *[f"- {n}" for n in notes]]
     errors = [
         f"- {row['dataset']} / {res['label']}: {res['error']}"
@@ -614,14 +679,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         + ", ".join(f"{d} -> {common.TARGETS[d]} (minority {MINORITY[d]!r})" for d in DATASETS),
     )  # fmt: skip
     parser.add_argument(
-        "--models", nargs="+", choices=OUR_MODELS, default=list(OUR_MODELS),
-        help="synthaug synthesizers behind GenerativeOverSampler (default: all; absent ones are skipped)",
+        "--models", nargs="*", choices=OUR_MODELS, default=[],
+        help="synthaug synthesizers behind further GenerativeOverSampler rows, each with --epochs (default: none; "
+        "the default sampler always runs)",
     )  # fmt: skip
     parser.add_argument(
         "--epochs", type=int, default=DEFAULT_EPOCHS,
         help=f"training epochs of our synthesizers (default {DEFAULT_EPOCHS})",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of the subsample, split, samplers and classifiers (default 0)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
+        help="seeds, one run each (subsample, split, samplers, classifiers), then means (default 0 1 2 3 4)",
+    )  # fmt: skip
     parser.add_argument(
         "--max-rows", type=int, default=DEFAULT_MAX_ROWS,
         help=f"subsample larger tables (cps1988) to this many rows, stratified and seeded; 0: no subsampling "
@@ -636,6 +705,82 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def run_dataset(name: str, frame: pd.DataFrame, source: str, args: argparse.Namespace, models: Sequence[str], seed: int) -> dict:
+    """Every method on one dataset and seed: the row of the report."""
+    from threadpoolctl import threadpool_limits
+
+    data = prepare(name, frame, source, seed=seed, max_rows=args.max_rows or None)
+    d = data.describe()
+    print(
+        f"\n== {name}, seed {seed}: {frame.shape[0]} x {frame.shape[1]} ({source}); target {data.target}, minority "
+        f"{data.minority!r}; train {d['train_classes']}, test {d['test_classes']}",
+        flush=True,
+    )
+    for note in data.notes:
+        print(f"  note: {note}", flush=True)
+    with threadpool_limits(1):  # see run_method
+        shares = NeighbourShare(data, seed=seed)
+        reference = shares.reference()
+    print(f"  {'*' + REFERENCE + '*':32s} closer-to-train {reference['closer_to_train_share']:.3f}", flush=True)
+    results = {}
+    for method in methods_for(data, models, epochs=args.epochs, seed=seed):  # one after the other
+        results[method.key] = res = run_method(method, data, shares, seed=seed)
+        _print_result(res)
+    methods = {k: asdict(v) for k, v in results.items()}
+    row = {"dataset": name, "seed": seed, "data": d, "reference": reference, "methods": methods}
+    row["smote_comparison"] = smote_comparison(row)
+    row["comparison_line"] = comparison_line(row)
+    row["default_verdict"] = default_verdict(row)
+    row["verdict_line"] = verdict_line(row)
+    return row
+
+
+def mean_over_seeds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per dataset, every method's PR-AUC (per classifier), resample seconds and closer-to-train share
+    averaged over the seeds, with the default sampler's verdict on the means."""
+    summary = []
+    for name in dict.fromkeys(row["dataset"] for row in rows):
+        runs = [row for row in rows if row["dataset"] == name]
+        methods: dict[str, Any] = {}
+        for key, first in runs[0]["methods"].items():
+            results = [run["methods"][key] for run in runs if not run["methods"][key].get("error")]
+            if not results:
+                continue
+            per_seed = {kind: [r["classifiers"][kind]["pr_auc"] for r in results] for kind in CLASSIFIERS}
+            seconds = [r["resample_seconds"] for r in results if r.get("resample_seconds") is not None]
+            shares = [(r.get("neighbours") or {}).get("closer_to_train_share") for r in results]
+            shares = [v for v in shares if v is not None]
+            methods[key] = {
+                "label": first["label"],
+                "seeds": [run["seed"] for run in runs if not run["methods"][key].get("error")],
+                "classifiers": {kind: {"pr_auc": float(np.mean(v)), "pr_auc_per_seed": v} for kind, v in per_seed.items()},
+                "resample_seconds": float(np.mean(seconds)) if seconds else None,
+                "resample_seconds_max": float(np.max(seconds)) if seconds else None,
+                "closer_to_train_share": float(np.mean(shares)) if shares else None,
+            }
+        row = {"dataset": name, "methods": methods}
+        row["default_verdict"] = default_verdict(row)
+        row["verdict_line"] = verdict_line(row).replace("PR-AUC", f"mean PR-AUC over {len(runs)} seeds", 1)
+        summary.append(row)
+    return summary
+
+
+def summary_table(summary: Sequence[dict[str, Any]]) -> str:
+    """Markdown: mean PR-AUC per classifier, resample seconds (mean, max) and closer-to-train share."""
+    header = ["dataset", "method", "resample s (mean / max)", "closer-to-train share"]
+    header += [f"{short} PR-AUC (mean)" for short in CLASSIFIERS.values()]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in summary:
+        for i, res in enumerate(row["methods"].values()):
+            seconds = ""
+            if res["resample_seconds"] is not None:
+                seconds = f"{res['resample_seconds']:.2f} / {res['resample_seconds_max']:.2f}"
+            cells = [row["dataset"] if i == 0 else "", res["label"], seconds, common.fmt(res["closer_to_train_share"], ".3f")]
+            cells += [f"{res['classifiers'][kind]['pr_auc']:.3f}" for kind in CLASSIFIERS]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return 0 on success, 1 if any method failed."""
     args = parse_args(argv)
@@ -646,49 +791,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(note, flush=True)
     info = machine_info(args, models, notes, started)
     print(
-        f"oversampling benchmark: epochs={args.epochs} seed={args.seed} max_rows={args.max_rows} "
+        f"oversampling benchmark: seeds={args.seeds} epochs={args.epochs} max_rows={args.max_rows} "
         f"models={models} ({info['cpu_count']} CPUs)",
         flush=True,
     )
-    from threadpoolctl import threadpool_limits
-
     tables = {name: common.load_table(name, args.data_dir) for name in args.datasets}  # fail before any training
-    rows: list[dict[str, Any]] = []
-    for name, (frame, source) in tables.items():
-        data = prepare(name, frame, source, seed=args.seed, max_rows=args.max_rows or None)
-        d = data.describe()
-        print(
-            f"\n== {name}: {frame.shape[0]} x {frame.shape[1]} ({source}); target {data.target}, minority "
-            f"{data.minority!r}; train {d['train_classes']}, test {d['test_classes']}",
-            flush=True,
-        )
-        for note in data.notes:
-            print(f"  note: {note}", flush=True)
-        with threadpool_limits(1):  # see run_method
-            shares = NeighbourShare(data, seed=args.seed)
-            reference = shares.reference()
-        print(f"  {'*' + REFERENCE + '*':32s} closer-to-train {reference['closer_to_train_share']:.3f}", flush=True)
-        results = {}
-        for method in methods_for(data, models, epochs=args.epochs, seed=args.seed):  # one after the other
-            results[method.key] = res = run_method(method, data, shares, seed=args.seed)
-            _print_result(res)
-        row = {
-            "dataset": name,
-            "data": d,
-            "reference": reference,
-            "methods": {k: asdict(v) for k, v in results.items()},
-        }
-        row["smote_comparison"] = smote_comparison(row)
-        row["comparison_line"] = comparison_line(row)
-        rows.append(row)
-
-    report = markdown_report(info, rows)
+    rows = [
+        run_dataset(name, frame, source, args, models, seed) for name, (frame, source) in tables.items() for seed in args.seeds
+    ]
+    summary = mean_over_seeds(rows)
+    report = markdown_report(info, rows, summary)
     print("\n" + markdown_table(rows) + "\n")
     for row in rows:
         print(row["comparison_line"])
+    for row in rows:
+        print(row["verdict_line"])
+    print("\n" + summary_table(summary) + "\n")
+    for row in summary:
+        print(row["verdict_line"])
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    base = args.output_dir / f"oversampling_{stamp}_e{args.epochs}"
-    payload = {"benchmark": "oversampling", **info, "results": rows}
+    base = args.output_dir / f"oversampling_{stamp}_s{len(args.seeds)}"
+    payload = {"benchmark": "oversampling", **info, "results": rows, "mean_over_seeds": summary}
     common.write_atomic(base.with_suffix(".json"), json.dumps(payload, indent=2, default=tabular._json_default) + "\n")
     common.write_atomic(base.with_suffix(".md"), report)
     print(f"\nwrote {base.with_suffix('.json')} and {base.with_suffix('.md')}")

@@ -42,8 +42,10 @@ def suite(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
          + (["--sample-rows", "500", "--datasets", "creditcard"] if quick else [])),
         ("tabular", ["bench_tabular.py", "--epochs", "2" if quick else "300", *seed]
          + (["--datasets", "creditcard"] if quick else [])),
-        ("oversampling", ["bench_oversampling.py", "--epochs", "2" if quick else "150", *seed]
-         + (["--datasets", "creditcard", "--models", "tvae"] if quick else [])),
+        ("oversampling", ["bench_oversampling.py"]
+         + (["--seeds", str(args.seed), "--datasets", "creditcard"] if quick else [])),
+        ("augmentation", ["bench_augmentation.py"]
+         + (["--seeds", str(args.seed), "--datasets", "cps1988", "--ratios", "0.5", "--max-rows", "600"] if quick else [])),
         ("dp", ["bench_dp.py", "--epochs", "1" if quick else "20", *seed]
          + (["--epsilons", "3", "inf", "--models", "flow"] if quick else ["--membership"])),
         ("dp_audit", ["bench_dp_audit.py", "--fits", "6" if quick else "100", *seed]
@@ -125,11 +127,15 @@ def headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
             other = models.get(anchor)
             rows.append(_versus(f"best of ours ({best[9:]}) vs {anchor} ({r['dataset']})", ours[best], other))
     over = (runs.get("oversampling") or {}).get("result") or {}
-    for r in over.get("results", []):
-        comparison = r.get("smote_comparison") or {}
-        better, worse = len(comparison.get("better", [])), len(comparison.get("not_better", []))
-        rows.append([f"oversampler vs {comparison.get('against', 'SMOTE')} ({r['dataset']})", f"better in {better} cells",
-                     f"not better in {worse}", f"{better}/{better + worse}"])  # fmt: skip
+    for r in over.get("mean_over_seeds", []):
+        verdict = r.get("default_verdict") or {}
+        if not verdict:
+            continue
+        seeds = len(next(iter(r["methods"].values()))["seeds"])
+        rows.append([f"default oversampler PR-AUC LR / HGB vs best other method ({r['dataset']}, mean of {seeds} seeds)",
+                     " / ".join(f"{v['default']:.3f}" for v in verdict.values()),
+                     " / ".join(f"{v['best_other_pr_auc']:.3f} ({v['best_other']})" for v in verdict.values()),
+                     " / ".join(f"{v['gap']:+.3f}" for v in verdict.values())])  # fmt: skip
     dp = (runs.get("dp") or {}).get("result") or {}
     for r in dp.get("results", []):
         if r.get("epsilon_target") is None or r.get("error"):
