@@ -151,6 +151,21 @@ def test_oversample_without_a_model_uses_the_samplers_default(tmp_path, capsys, 
     assert fitted == [3] and (pd.read_csv(out)["label"] == "rare").sum() == 48
 
 
+def test_oversample_under_epsilon_without_a_model_fits_the_private_default(tmp_path, capsys):
+    from synthaug.schema import infer_schema
+
+    rng = __import__("numpy").random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.uniform(0, 100, 400), "label": ["rare"] * 100 + ["common"] * 300})
+    source, out, schema = tmp_path / "in.csv", tmp_path / "balanced.csv", tmp_path / "schema.json"
+    frame.to_csv(source, index=False)
+    schema.write_text(infer_schema(frame[["x"]], {"x": {"bounds": [0, 100], "public": True}}).to_json())
+    args = ["oversample", str(source), "--target", "label", "-o", str(out), "--epochs", "1", "--schema", str(schema)]
+    assert main([*args, "--epsilon", "5", "--delta", "1e-4", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "from the noisy class counts" in printed and "differential privacy" in printed
+    assert pd.read_csv(out)["x"].iloc[400:].between(0, 100).all()
+
+
 @pytest.mark.parametrize(
     "label, message",
     [
