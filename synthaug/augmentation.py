@@ -145,7 +145,7 @@ class GenerativeAugmenter(BaseEstimator):
         if not cacheable(self.cache, self.random_state):
             return None
         synthesizer = self.synthesizer if self.synthesizer is not None else default_synthesizer()
-        return fit_key("augment", data_digest(table), n_new, estimator_digest(synthesizer), int(self.random_state))
+        return fit_key("augment", data_digest(table), n_new, estimator_digest(self), estimator_digest(synthesizer))
 
     def _generate(self, table: pd.DataFrame, n_new: int) -> tuple[Any, pd.DataFrame]:
         synthesizer = clone(self.synthesizer) if self.synthesizer is not None else default_synthesizer()

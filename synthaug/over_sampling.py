@@ -294,8 +294,8 @@ class GenerativeOverSampler(BaseOverSampler):
             return None
         synthesizer = self.synthesizer if self.synthesizer is not None else default_synthesizer(images, len(y))
         counts = sorted((repr(label), n) for label, n in wanted.items())
-        selection = (self.selection, float(self.candidates_per_row))
-        settings = (self.mode, counts, selection, estimator_digest(synthesizer), int(self.random_state))
+        # the sampler's class and every parameter (a subclass's too), the synthesizer actually used, the counts
+        settings = (estimator_digest(self), estimator_digest(synthesizer), counts)
         return fit_key("oversample", data_digest(X), data_digest(y), *settings)
 
     def _selecting(self, images: bool, private: bool) -> bool:

@@ -77,6 +77,20 @@ def test_grid_search_over_the_classifier_fits_the_generator_once_per_fold(fit_co
     assert FIT_CACHE.hits == 4
 
 
+def test_a_subclass_with_its_own_parameter_does_not_share_entries(fit_counter):
+    class Variant(GenerativeOverSampler):
+        def __init__(self, *, synthesizer=None, random_state=None, knob=1):
+            super().__init__(synthesizer=synthesizer, random_state=random_state)
+            self.knob = knob
+
+    X, y = frame()
+    synthesizer = TVAESynthesizer(epochs=2, batch_size=64)
+    GenerativeOverSampler(synthesizer=synthesizer, random_state=0).fit_resample(X, y)
+    Variant(synthesizer=synthesizer, random_state=0).fit_resample(X, y)
+    Variant(synthesizer=synthesizer, random_state=0, knob=2).fit_resample(X, y)
+    assert len(fit_counter) == 3 and FIT_CACHE.hits == 0
+
+
 def test_the_cache_forgets_the_least_recently_used_entry():
     cache = FitCache(max_entries=2)
     cache.put("a", 1)
