@@ -46,6 +46,14 @@ _LAZY = {
 
 __all__ = ["__version__", *_LAZY]
 
+#: submodules reachable as attributes (``synthaug.io.write_table_chunks``), imported on first use.
+_SUBMODULES = frozenset(
+    {
+        "augmentation", "datasets", "evaluation", "exceptions", "fit_cache", "image_io", "io", "over_sampling",
+        "persistence", "pipeline", "privacy", "schema", "selection", "synthesizers", "training", "transform",
+    }
+)  # fmt: skip
+
 
 def _synthesizer_class(name: str) -> type:
     """Model files name their class; the synthesizer registry maps the name (imported on use)."""
@@ -60,8 +68,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return import_module(f"synthaug.{name}")  # importing binds it as an attribute of the package
     raise AttributeError(f"module 'synthaug' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted({*__all__, *_SUBMODULES})

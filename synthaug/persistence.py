@@ -18,14 +18,16 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from . import codecs
 from .atomic import atomic_path
 from .exceptions import ModelFileError
+
+if TYPE_CHECKING:  # torch is imported where weights are read or written: checking a file needs none of it
+    import torch
 
 FORMAT = "synthaug-model"
 FORMAT_VERSION = 2  # 2: parameters through synthaug.codecs (tuples tagged); 1: lists read as tuples
@@ -90,6 +92,8 @@ def save_model(model: Any, path: str | Path, params: Mapping[str, Any] | None = 
     }
     meta_bytes = json.dumps(meta, default=_state_default, allow_nan=True).encode()
     buffer = io.BytesIO()
+    import torch  # here, not at the top: reading a file's metadata needs no torch
+
     torch.save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, buffer)
     with atomic_path(path, suffix=".tmp") as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -134,6 +138,8 @@ def _check_meta(meta: Any, path: Path) -> dict[str, Any]:
 
 
 def _load_tensors(raw: bytes, path: Path) -> dict[str, torch.Tensor]:
+    import torch
+
     try:
         tensors = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad archives

@@ -50,8 +50,6 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_synthesize(args: argparse.Namespace) -> int:
     """Fit a synthesizer on a table and write a synthetic copy (optionally only rows meeting conditions)."""
     from ..io import read_table, table_format, write_table
-    from ..synthesizers.base import check_conditions
-    from ..synthesizers.registry import get_synthesizer
 
     source, output = Path(args.input), Path(args.output)
     table_format(output)
@@ -59,15 +57,20 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     if args.save_model:
         check_output(Path(args.save_model), [source, output], args.overwrite, "model path")
     check_private_schema(args)
-    df = read_table(source)
     conditions = parse_conditions(args.condition)
     declared = schema_param(args.schema)
+    if args.model != "auto" and args.target is not None:
+        raise CLIError("--target only applies with --model auto (it steers the selection)")
+    name = check_model_name(args.model)
+    df = read_table(source)
+    # torch comes in with the models: only once every argument and the input have been checked
+    from ..synthesizers.base import check_conditions
+    from ..synthesizers.registry import get_synthesizer
+
     params = {"random_state": args.seed, "verbose": not args.quiet, **privacy_params(args, len(df)), **declared}
     if args.model == "auto":
         params.update(time_budget=args.time_budget or None, target=args.target)
-    elif args.target is not None:
-        raise CLIError("--target only applies with --model auto (it steers the selection)")
-    model = get_synthesizer(check_model_name(args.model), **training_params(args, **params))
+    model = get_synthesizer(name, **training_params(args, **params))
     # under DP the released categories are checked by sample(), not the private values
     numeric = check_conditions(df, conditions, type(model), schema=declared.get("schema"), private=args.epsilon is not None)
     if args.model == "auto" and conditions:
@@ -105,15 +108,19 @@ def parse_strategy(text: str) -> str | float:
 def cmd_oversample(args: argparse.Namespace) -> int:
     """Balance a table's classes with synthetic rows of the rarer classes."""
     from ..io import read_table, table_format, write_table
-    from ..over_sampling import GenerativeOverSampler, check_target_column, default_synthesizer
-    from ..synthesizers.registry import get_synthesizer
 
     source, output = Path(args.input), Path(args.output)
     table_format(output)
     check_output(output, [source], args.overwrite)
     check_private_schema(args)
     strategy = parse_strategy(args.strategy)
+    if args.model is not None:
+        check_model_name(args.model)
     df = read_table(source)
+    # scikit-learn, imbalanced-learn and torch: only once the arguments and the input have been checked
+    from ..over_sampling import GenerativeOverSampler, check_target_column, default_synthesizer
+    from ..synthesizers.registry import get_synthesizer
+
     X, y = check_target_column(df, args.target)
     params = {"verbose": not args.quiet, **privacy_params(args, len(df)), **schema_param(args.schema, drop=args.target)}
     if args.model is None:
@@ -144,13 +151,16 @@ def cmd_oversample(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """Draw rows from a saved model, streamed to the output one chunk at a time."""
     from ..io import table_format, write_table_chunks
-    from ..persistence import load
+    from ..persistence import read_metadata
 
     model_path, output = Path(args.model), Path(args.output)
     table_format(output)
     check_output(output, [model_path], args.overwrite)
-    model = load(model_path)
     conditions = parse_conditions(args.condition) or None
+    read_metadata(model_path)  # a missing or malformed file is reported before torch is imported
+    from ..persistence import load
+
+    model = load(model_path)
     chunks = model.iter_samples(args.rows, chunk_size=args.chunk_size, conditions=conditions, random_state=args.seed)
     _, rows = write_table_chunks(chunks, output)  # memory bounded by one chunk
     print(f"wrote {rows} synthetic rows to {output}")

@@ -1,20 +1,35 @@
-"""Synthesizers: learn a distribution with ``fit``, draw from it with ``sample``."""
+"""Synthesizers: learn a distribution with ``fit``, draw from it with ``sample``.
 
-from .autoregressive import AutoregressiveSynthesizer
-from .base import BaseSynthesizer
-from .ctgan import CTGANSynthesizer
-from .diffusion import DiffusionSynthesizer
-from .flow import FlowSynthesizer
-from .registry import available_synthesizers, get_synthesizer
-from .tvae import TVAESynthesizer
+The classes are imported on first use (PEP 562), so that the registry and the CLI's argument
+checks answer without importing torch.
+"""
 
-__all__ = [
-    "AutoregressiveSynthesizer",
-    "BaseSynthesizer",
-    "CTGANSynthesizer",
-    "DiffusionSynthesizer",
-    "FlowSynthesizer",
-    "TVAESynthesizer",
-    "available_synthesizers",
-    "get_synthesizer",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    "AutoregressiveSynthesizer": ".autoregressive",
+    "BaseSynthesizer": ".base",
+    "CTGANSynthesizer": ".ctgan",
+    "DiffusionSynthesizer": ".diffusion",
+    "FlowSynthesizer": ".flow",
+    "TVAESynthesizer": ".tvae",
+    "available_synthesizers": ".registry",
+    "get_synthesizer": ".registry",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *globals()})
