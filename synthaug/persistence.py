@@ -74,10 +74,14 @@ def _params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def save_model(model: Any, path: str | Path, params: Mapping[str, Any] | None = None) -> str:
+def save_model(model: Any, path: str | Path, params: Mapping[str, Any] | None = None, *, overwrite: bool = False) -> str:
     """Write ``model`` (a fitted estimator) to ``path`` atomically, with ``params`` (default: its
-    ``get_params(deep=False)``) as the parameters to rebuild it with."""
+    ``get_params(deep=False)``) as the parameters to rebuild it with. An existing file is replaced
+    only with ``overwrite=True``."""
     from . import __version__
+
+    if Path(path).exists() and not overwrite:
+        raise ModelFileError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
 
     params = dict(model.get_params(deep=False) if params is None else params)
     codecs.check_savable(params)

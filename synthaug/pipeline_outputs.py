@@ -71,7 +71,7 @@ def finish_run(
     """
     folder, paths = Path(spec["output"]["dir"]), output_paths(spec)
     for name, model in models.items():
-        model.save(folder / name)
+        model.save(folder / name, overwrite=True)  # the run's folder was checked (--overwrite) before any fit
         files[Path(name).stem] = folder / name
     if "models" in info:
         files["models"] = folder / "models.json"

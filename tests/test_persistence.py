@@ -102,8 +102,18 @@ def test_save_does_not_clobber_on_failure(fitted, tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", broken)
     with pytest.raises(RuntimeError, match="disk full"):
+        fitted.save(path, overwrite=True)
+    assert path.read_bytes() == b"precious"
+
+
+def test_save_refuses_an_existing_file_unless_told(fitted, tmp_path):
+    path = tmp_path / "model.synthaug"
+    path.write_bytes(b"precious")
+    with pytest.raises(ModelFileError, match="already exists; pass overwrite=True"):
         fitted.save(path)
     assert path.read_bytes() == b"precious"
+    fitted.save(path, overwrite=True)
+    assert synthaug.load(path).get_params() == fitted.get_params()
 
 
 class _Toy:

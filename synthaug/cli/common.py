@@ -135,7 +135,8 @@ def print_privacy(report: dict[str, Any]) -> None:
 
 
 def save_model(model: Any, path: str | None) -> None:
-    """``model.save(path)`` when --save-model was given."""
+    """``model.save(path)`` when --save-model was given (``check_output`` has already refused an
+    existing file without --overwrite)."""
     if path:
-        model.save(path)
+        model.save(path, overwrite=True)
         print(f"saved model to {path}")

@@ -164,10 +164,10 @@ class AutoSynthesizer(SynthesizerCore):
         check_is_fitted(self, "model_")
         return self.model_.iter_samples(n_samples, **kwargs)
 
-    def save(self, path: str) -> str:
+    def save(self, path: str, *, overwrite: bool = False) -> str:
         """Save the winner (loading the file gives the chosen model's class)."""
         check_is_fitted(self, "model_")
-        return self.model_.save(path)
+        return self.model_.save(path, overwrite=overwrite)
 
     def capable_candidates(self, columns: list[str], numeric: list[str]) -> list[str]:
         """The candidates that can condition on ``columns`` (``numeric``: the numeric ones)."""

@@ -238,14 +238,15 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         return plan.ledger(trainer, names)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> str:
+    def save(self, path: str, *, overwrite: bool = False) -> str:
         """Save weights and JSON metadata to ``path`` (written atomically); returns the path.
+        An existing file is an error unless ``overwrite=True``.
 
         Training callbacks are not part of the model: the file stores ``callbacks=None``.
         """
         from ..persistence import save_model
 
-        return save_model(self, path, {**self.get_params(deep=False), "callbacks": None})
+        return save_model(self, path, {**self.get_params(deep=False), "callbacks": None}, overwrite=overwrite)
 
     def _network_tensors(self) -> dict[str, torch.Tensor]:
         return {
