@@ -40,7 +40,7 @@ class FakeImageSynthesizer:
         X = np.rint(noisy).astype(self.X_.dtype) if self.X_.dtype.kind in "ui" else noisy.astype(self.X_.dtype)
         return X, y.copy()
 
-    def save(self, path):
+    def save(self, path, overwrite=False):
         Path(path).write_text("fake model")
 
 
