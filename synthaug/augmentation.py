@@ -85,8 +85,8 @@ class GenerativeAugmenter(BaseEstimator):
         self._validate_params()
         if getattr(self.synthesizer, "is_image_synthesizer", False):
             raise ParameterError("GenerativeAugmenter takes table synthesizers; for images use GenerativeOverSampler")
-        table, column = self._table(X, y)
         private = check_dp(getattr(self.synthesizer, "dp", None)) is not None
+        table, column = self._table(X, y, private)
         n_new = self._n_new(len(table), private)
         key = None if private else self._cache_key(table, n_new)
         cached = FIT_CACHE.get(key) if key is not None else None
@@ -106,7 +106,7 @@ class GenerativeAugmenter(BaseEstimator):
             return X_res
         return X_res, self._stack_target(y, new[column])
 
-    def _table(self, X: Any, y: Any) -> tuple[pd.DataFrame, str | None]:
+    def _table(self, X: Any, y: Any, private: bool) -> tuple[pd.DataFrame, str | None]:
         """The modelled table (features plus the target as a column) and the target's column name."""
         if isinstance(X, pd.DataFrame):
             table = X.copy()
@@ -121,10 +121,12 @@ class GenerativeAugmenter(BaseEstimator):
         if y is None:
             return table, None
         target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
-        if len(target) != len(table):
-            raise DataValidationError(f"X has {len(table)} rows but y has {len(target)}")
+        if len(target) != len(table):  # under dp no exact count of the private rows is quoted
+            sizes = "different numbers of rows" if private else f"{len(table)} and {len(target)} rows"
+            raise DataValidationError(f"X and y have {sizes}")
         if target.isna().any():
-            raise DataValidationError(f"y has {int(target.isna().sum())} missing value(s); drop or fill those rows first")
+            count = "missing values" if private else f"{int(target.isna().sum())} missing value(s)"
+            raise DataValidationError(f"y has {count}; drop or fill those rows first")
         name = str(y.name) if isinstance(y, pd.Series) and y.name is not None else TARGET_COLUMN
         if name in table.columns:
             raise DataValidationError(f"y's name {name!r} is also a column of X; rename one of them")

@@ -67,7 +67,7 @@ def test_a_regression_pipeline_step():
 
 def test_bad_input_is_named():
     X, y = regression_frame(100)
-    with pytest.raises(DataValidationError, match="100 rows but y has 50"):
+    with pytest.raises(DataValidationError, match="100 and 50 rows"):
         augmenter().fit_resample(X, y.iloc[:50])
     with pytest.raises(DataValidationError, match="missing"):
         augmenter().fit_resample(X, y.where(y > 100))
@@ -78,3 +78,6 @@ def test_bad_input_is_named():
     private = GenerativeAugmenter(synthesizer=TVAESynthesizer(dp=DPConfig(epsilon=1.0)))
     with pytest.raises(ParameterError, match="n_samples"):
         private.fit_resample(X[["size"]], y)
+    with pytest.raises(DataValidationError, match="different numbers of rows") as caught:
+        private.fit_resample(X[["size"]], y.iloc[:50])
+    assert "50" not in str(caught.value) and "100" not in str(caught.value)
