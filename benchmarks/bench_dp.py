@@ -47,7 +47,9 @@ except ImportError:  # imported as benchmarks.bench_dp
     from benchmarks import _common as common
     from benchmarks import bench_tabular as tabular
 
-MODELS = ("ctgan", "tvae", "flow", "diffusion", "autoregressive")
+MODELS = ("ctgan", "tvae", "flow", "diffusion", "autoregressive", "marginal")
+#: models without network training (no epochs / batch size)
+UNTRAINED = ("marginal",)
 EPSILONS = (1.0, 3.0, 10.0, math.inf)
 
 
@@ -60,8 +62,14 @@ def fit_one(name: str, split: tabular.Split, epsilon: float, args: argparse.Name
     dp = None if math.isinf(epsilon) else DPConfig(epsilon, accountant=args.accountant)
     out: dict[str, Any] = {"model": name, "epsilon_target": None if dp is None else epsilon}
     try:
-        params = {"epochs": args.epochs, "batch_size": args.batch_size, "dp": dp, "random_state": args.seed}
-        if dp is not None:  # the strict DP schema: dtypes only, the target's labels declared public
+        params: dict[str, Any] = {"dp": dp, "random_state": args.seed}
+        if name in UNTRAINED:
+            params["target"] = split.target  # the marginal model measures every column with the target
+        else:
+            params.update(epochs=args.epochs, batch_size=args.batch_size)
+        if dp is not None and args.schema == "declared":
+            params["schema"] = declared_schema(split)
+        elif dp is not None:  # the strict DP schema: dtypes only, the target's labels declared public
             labels = sorted(split.train[split.target].unique().tolist())
             declared = {split.target: {"kind": "categorical", "public": True, "categories": labels}}
             params["schema"] = dtype_schema(split.train, declared)
@@ -74,18 +82,79 @@ def fit_one(name: str, split: tabular.Split, epsilon: float, args: argparse.Name
         traceback.print_exc()
         out["error"] = f"{type(exc).__name__}: {exc}"
         return out
-    out["epoch_seconds"] = float(np.median([h["seconds"] for h in model.history_]))
+    out["epoch_seconds"] = float(np.median([h["seconds"] for h in model.history_])) if model.history_ else None
     ledger = model.privacy_spent_
     out["privacy"] = {k: ledger.get(k) for k in ("epsilon", "delta", "noise_multiplier", "sample_rate", "steps")}
+    _score(out, split, synthetic, args.seed)
+    return out
+
+
+def fit_smartnoise(method: str, split: tabular.Split, epsilon: float, args: argparse.Namespace) -> dict[str, Any]:
+    """smartnoise-synth's ``method`` (mst or aim) in its own environment (``_smartnoise_runner.py``),
+    numeric columns binned on the declared bounds; scored like our models. Failures are recorded."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    out: dict[str, Any] = {"model": f"smartnoise-{method}", "epsilon_target": epsilon}
+    schema = declared_schema(split)
+    numeric = [c.name for c in schema.columns if not c.is_discrete]
+    with tempfile.TemporaryDirectory() as folder:
+        train, synthetic_csv, spec = (Path(folder) / name for name in ("train.csv", "synthetic.csv", "spec.json"))
+        split.train.to_csv(train, index=False)
+        spec.write_text(json.dumps({
+            "train": str(train), "out": str(synthetic_csv), "method": method, "epsilon": epsilon, "rows": len(split.train),
+            "categorical": [c for c in split.train.columns if c not in numeric], "bins": args.smartnoise_bins,
+            "continuous": {c: [float(v) for v in schema[c].bounds] for c in numeric},
+        }))  # fmt: skip
+        runner = Path(__file__).with_name("_smartnoise_runner.py")
+        done = subprocess.run([args.smartnoise_python, str(runner), str(spec)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            out["error"] = (
+                f"smartnoise-{method} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+            )
+            return out
+        timing = json.loads(done.stdout.strip().splitlines()[-1])
+        synthetic = tabular.cast_like(pd.read_csv(synthetic_csv), split.train)
+    out.update(fit_seconds=timing["fit_seconds"], sample_seconds=timing["sample_seconds"], epoch_seconds=None)
+    out["privacy"] = {"epsilon": epsilon, "delta": None, "noise_multiplier": None, "sample_rate": None, "steps": None}
+    _score(out, split, synthetic, args.seed)
+    return out
+
+
+def _score(out: dict[str, Any], split: tabular.Split, synthetic: pd.DataFrame, seed: int) -> None:
+    """Minority share and the benchmark's scores of ``synthetic``, into ``out``."""
     minority = split.train[split.target].value_counts().idxmin()
     out["minority_share"] = {
         "real": float((split.train[split.target] == minority).mean()),
         "synthetic": float((synthetic[split.target] == minority).mean()),
     }
-    scores = tabular.evaluate(split, synthetic, args.seed)
-    out["scores"] = {"column_shapes": scores.column_shapes, "pairwise_trends": scores.pairwise_trends, "tstr": scores.tstr}
+    scores = tabular.evaluate(split, synthetic, seed)
+    quality = None
+    if scores.column_shapes is not None and scores.pairwise_trends is not None:
+        quality = (scores.column_shapes + scores.pairwise_trends) / 2  # SDMetrics' quality score: the mean of both
+    out["scores"] = {
+        "column_shapes": scores.column_shapes,
+        "pairwise_trends": scores.pairwise_trends,
+        "quality": quality,
+        "detection_auc": scores.detection_auc,
+        "tstr": scores.tstr,
+        "tstr_over_trtr": scores.tstr_over_trtr,
+    }
     out["metric_errors"] = scores.metric_errors
-    return out
+
+
+def declared_schema(split: tabular.Split) -> Any:
+    """A schema file as a user would write it: every column's domain (categories, bounds,
+    nullability) declared public, here read off the whole table (train and holdout), never
+    released from the private rows; the target categorical."""
+    from synthaug.schema import TableSchema, infer_schema
+
+    frame = pd.concat([split.train, split.holdout], ignore_index=True)
+    spec = infer_schema(frame, {split.target: {"kind": "categorical"}}).to_dict()
+    for column in spec["columns"]:
+        column["public"] = True
+    return TableSchema.from_dict(spec)
 
 
 # --------------------------------------------------------------------------- membership check
@@ -136,7 +205,8 @@ def membership_check(args: argparse.Namespace) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- report
 def markdown(info: dict[str, Any], rows: list[dict[str, Any]], membership: list[dict[str, Any]]) -> str:
     header = ["model", "epsilon", "spent (eps, delta)", "noise mult.", "fit s", "epoch s", "epoch DP/non-DP",
-              "column shapes", "pairwise trends", "TSTR", "minority share (real)"]  # fmt: skip
+              "column shapes", "pairwise trends", "quality", "detection AUC", "TSTR", "TSTR/TRTR",
+              "minority share (real)"]  # fmt: skip
     lines = [
         f"# DP benchmark ({info['timestamp_utc']})",
         "",
@@ -158,7 +228,8 @@ def markdown(info: dict[str, Any], rows: list[dict[str, Any]], membership: list[
         cells = [r["model"], eps, spent, common.fmt(p["noise_multiplier"], ".3f"), common.fmt(r["fit_seconds"], ".1f"),
                  common.fmt(r["epoch_seconds"], ".3f"), common.fmt(r.get("overhead"), ".2f"),
                  common.fmt(s["column_shapes"], ".3f"), common.fmt(s["pairwise_trends"], ".3f"),
-                 common.fmt(s["tstr"], ".3f"),
+                 common.fmt(s["quality"], ".3f"), common.fmt(s["detection_auc"], ".3f"),
+                 common.fmt(s["tstr"], ".3f"), common.fmt(s["tstr_over_trtr"], ".3f"),
                  f"{r['minority_share']['synthetic']:.3f} ({r['minority_share']['real']:.3f})"]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     if membership:
@@ -178,6 +249,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epsilons", type=float, nargs="+", default=list(EPSILONS), help="budgets; inf = no DP")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--accountant", default="prv", choices=["prv", "rdp"])
+    parser.add_argument(
+        "--schema",
+        default="strict",
+        choices=["strict", "declared"],
+        help="strict: kinds from dtypes, every domain discovered privately but the target's labels; declared: "
+        "every domain declared public in the schema, as a user's schema file (default strict)",
+    )
+    parser.add_argument(
+        "--smartnoise-python",
+        default=None,
+        metavar="PYTHON",
+        help="interpreter of an environment with smartnoise-synth (it pins opacus<0.15, pandas<3): adds its MST and "
+        "AIM as baselines at every finite epsilon, numeric columns binned on the declared bounds",
+    )
+    parser.add_argument("--smartnoise-bins", type=int, default=16, help="bins per numeric column for smartnoise (default 16)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--membership", action="store_true", help="also run the membership-attack check")
     parser.add_argument("--members", type=int, default=400, help="training rows of the membership check (default 400)")
@@ -192,8 +278,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = common.machine_base(started, {"opacus": common.dist_version("opacus")})
     info["settings"] = (
         f"dataset {args.dataset} (target {common.TARGETS[args.dataset]}), epochs {args.epochs}, batch {args.batch_size}, "
-        f"accountant {args.accountant}, seed {args.seed}; strict DP schema (dtypes; every domain discovered privately "
-        "but the target's labels, declared public); secure noise (DP fits are not bit-reproducible); "
+        f"accountant {args.accountant} (the marginal model always RDP), seed {args.seed}; "
+        + (
+            "strict DP schema (dtypes; every domain discovered privately but the target's labels, declared public); "
+            if args.schema == "strict"
+            else "declared schema (every domain public, as a schema file); "
+        )
+        + "secure noise (DP fits are not bit-reproducible); quality = mean of column shapes and pairwise trends; "
         "epoch s = median seconds of a training epoch (history_); epoch DP/non-DP = that over the same model without DP"
     )
     frame, source = common.load_table(args.dataset, args.data_dir)
@@ -215,16 +306,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = r["scores"]
             print(
                 f"  {name:5s} eps={epsilon:<5} spent {common.fmt(r['privacy']['epsilon'], '.3f')} fit {r['fit_seconds']:.1f} s "
-                f"epoch {r['epoch_seconds']:.3f} s (x{common.fmt(r['overhead'], '.2f')}) shapes "
+                f"epoch {common.fmt(r['epoch_seconds'], '.3f')} s (x{common.fmt(r['overhead'], '.2f')}) shapes "
                 f"{common.fmt(s['column_shapes'], '.3f')} pairs {common.fmt(s['pairwise_trends'], '.3f')} "
-                f"TSTR {common.fmt(s['tstr'], '.3f')}",
+                f"quality {common.fmt(s['quality'], '.3f')} TSTR {common.fmt(s['tstr'], '.3f')} "
+                f"(/TRTR {common.fmt(s['tstr_over_trtr'], '.3f')})",
                 flush=True,
             )
+    if args.smartnoise_python:
+        for method in ("mst", "aim"):
+            for epsilon in [e for e in epsilons if not math.isinf(e)]:
+                r = fit_smartnoise(method, split, epsilon, args)
+                r["overhead"] = None
+                rows.append(r)
+                s = r.get("scores", {})
+                summary = r.get("error") or (
+                    f"fit {r['fit_seconds']:.1f} s quality {common.fmt(s['quality'], '.3f')} "
+                    f"TSTR {common.fmt(s['tstr'], '.3f')} (/TRTR {common.fmt(s['tstr_over_trtr'], '.3f')})"
+                )
+                print(f"  smartnoise-{method} eps={epsilon:<5} {summary}", flush=True)
     membership = membership_check(args) if args.membership else []
     report = markdown(info, rows, membership)
     print("\n" + report)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    out = args.output_dir / f"dp_{stamp}_e{args.epochs}"
+    out = args.output_dir / f"dp_{stamp}_{args.dataset}_e{args.epochs}_{args.schema}"
     common.write_atomic(
         out.with_suffix(".json"), json.dumps({"machine": info, "results": rows, "membership": membership}, indent=2)
     )

@@ -22,6 +22,7 @@ _LAZY = {
     "FlowSynthesizer": "synthaug.synthesizers.flow",
     "DiffusionSynthesizer": "synthaug.synthesizers.diffusion",
     "AutoregressiveSynthesizer": "synthaug.synthesizers.autoregressive",
+    "MarginalSynthesizer": "synthaug.synthesizers.marginal",
     "AutoSynthesizer": "synthaug.synthesizers.auto",
     "ImageGANSynthesizer": "synthaug.synthesizers.images",
     "ImageVAESynthesizer": "synthaug.synthesizers.images",

@@ -7,6 +7,7 @@ from synthaug.synthesizers import (
     CTGANSynthesizer,
     DiffusionSynthesizer,
     FlowSynthesizer,
+    MarginalSynthesizer,
     TVAESynthesizer,
 )
 from synthaug.utils.estimator_checks import synthesizer_checks
@@ -17,6 +18,7 @@ SYNTHESIZERS = [
     FlowSynthesizer(epochs=40, batch_size=120, n_layers=4, random_state=0),
     DiffusionSynthesizer(epochs=40, batch_size=120, hidden_dims=(64, 64), random_state=0),
     AutoregressiveSynthesizer(epochs=40, batch_size=120, hidden_dims=(64, 64), random_state=0),
+    MarginalSynthesizer(random_state=0),
 ]
 
 

@@ -123,12 +123,15 @@ def print_privacy(report: dict[str, Any]) -> None:
         print("privacy: no formal guarantee (trained without differential privacy; pass --epsilon to train with it)")
         return
     line = f"privacy: ({report['epsilon']:.3f}, {report['delta']:.3g})-differential privacy"
-    if "accountant" in report:
+    if "accountant" in report and "steps" in report:  # DP-SGD
         line += (
             f" [target epsilon {report['target_epsilon']:g}; {report['accountant']} accountant; "
             f"noise multiplier {report['noise_multiplier']:.3f}, {report['steps']} steps at sample rate "
             f"{report['sample_rate']:.4f}, clipping norm {report['max_grad_norm']:g}]"
         )
+    elif "accountant" in report:  # noisy statistics only (the marginal model)
+        stages = ", ".join(b["stage"] for b in report.get("breakdown", []))
+        line += f" [target epsilon {report['target_epsilon']:g}; {report['accountant']} accountant; stages: {stages}]"
     print(line)
     if "not_covered" in report:
         print(f"privacy: {report['not_covered']}")

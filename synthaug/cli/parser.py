@@ -82,7 +82,11 @@ def _add_synthesize(sub: Subparsers) -> None:
         "reproducible on any machine)",
     )
     syn.add_argument(
-        "--target", default=None, metavar="COL", help="--model auto: also score how well COL is predicted (TSTR/TRTR)"
+        "--target",
+        default=None,
+        metavar="COL",
+        help="--model auto: also score how well COL is predicted (TSTR/TRTR); --model marginal: measure every "
+        "column's joint counts with COL (its label set is public under --epsilon)",
     )
     syn.add_argument("--rows", type=int, default=None, help="rows to generate (default: as many as the input)")
     _add_training(

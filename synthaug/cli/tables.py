@@ -59,8 +59,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     check_private_schema(args)
     conditions = parse_conditions(args.condition)
     declared = schema_param(args.schema)
-    if args.model != "auto" and args.target is not None:
-        raise CLIError("--target only applies with --model auto (it steers the selection)")
+    if args.model not in ("auto", "marginal") and args.target is not None:
+        raise CLIError(
+            "--target only applies with --model auto (it steers the selection) or marginal (it fixes the measured pairs)"
+        )
     name = check_model_name(args.model)
     df = read_table(source)
     # torch comes in with the models: only once every argument and the input have been checked
@@ -70,6 +72,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     params = {"random_state": args.seed, "verbose": not args.quiet, **privacy_params(args, len(df)), **declared}
     if args.model == "auto":
         params.update(time_budget=args.time_budget or None, target=args.target)
+    elif args.model == "marginal" and args.target is not None:
+        if args.target not in df.columns:
+            raise CLIError(f"--target {args.target!r} is not a column of {source.name}; columns are {list(df.columns)}")
+        params["target"] = args.target
     model = get_synthesizer(name, **training_params(args, **params))
     # under DP the released categories are checked by sample(), not the private values
     numeric = check_conditions(df, conditions, type(model), schema=declared.get("schema"), private=args.epsilon is not None)

@@ -11,6 +11,7 @@ from typing import Any
 
 _LAZY = {
     "AutoregressiveSynthesizer": ".autoregressive",
+    "MarginalSynthesizer": ".marginal",
     "BaseSynthesizer": ".base",
     "CTGANSynthesizer": ".ctgan",
     "DiffusionSynthesizer": ".diffusion",

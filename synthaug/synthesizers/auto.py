@@ -75,6 +75,7 @@ class AutoSynthesizer(SynthesizerCore):
     target: str | None = param(None, None, str)
     epochs: int | None = param(None, None, POSITIVE_INT)
     batch_size: int | None = param(None, None, POSITIVE_INT)
+    callbacks: Sequence[Any] | None = param(None, None, list, tuple)
     schema: Any = param(None, None, object)
 
     def _check_model_params(self) -> None:

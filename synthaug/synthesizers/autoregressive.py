@@ -29,9 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
-from scipy.special import ndtr, ndtri
 
 from ..nn import build
 from ..nn.diffusion import TabularDenoiser, TokenLayout
@@ -41,18 +39,18 @@ from ..transform.dequantized import DequantizedTransformer
 from .autoregressive_sampling import Band, ColumnByColumn
 from .base import BaseSynthesizer
 from .condition_values import NumericRange
-from .core import draw_seed, torch_generator
+from .core import NetworkTraining, draw_seed, torch_generator
 from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, UNIT_FROM_ZERO, param
+from .quantile_tokens import QuantileTokens
 
 if TYPE_CHECKING:
     from ..privacy.plan import PrivateFit
 
-_EDGE = 1e-7  # keeps Phi^-1 finite at the ends of the quantile scale
 #: rows per sampling batch (divides ``sample_chunk_size``: streamed and one-call sampling draw the same rows)
 SAMPLE_BATCH = 2048
 
 
-class AutoregressiveSynthesizer(BaseSynthesizer):
+class AutoregressiveSynthesizer(QuantileTokens, NetworkTraining, BaseSynthesizer):
     """Any-order autoregressive model of mixed-type tables, conditional on any columns and ranges.
 
     Parameters:
@@ -102,29 +100,12 @@ class AutoregressiveSynthesizer(BaseSynthesizer):
     def _make_transformer(self, seed: int, schema: Any) -> DequantizedTransformer:
         return DequantizedTransformer(schema=schema, n_quantiles=self.n_quantiles, random_state=seed)
 
-    def _encode_training_data(self, frame: pd.DataFrame, rng: np.random.RandomState) -> np.ndarray:
-        numeric = self.transformer_.transform(frame, noise=rng)[:, : self.transformer_.n_numeric_]
-        return np.concatenate([*self._bins(ndtr(numeric)), self.transformer_.codes(frame)], axis=1)
-
     @property
     def _levels(self) -> tuple[int, int]:
-        """(bins, sub-bins) of a numeric column; one sub-bin means no sub-bin token."""
         return self.numeric_bins, self.numeric_sub_bins
 
-    def _bins(self, u: np.ndarray) -> list[np.ndarray]:
-        """Bin (and sub-bin, when there are several) of every quantile-scale value ``u``."""
-        bins, sub = self._levels
-        scaled = np.clip(u, 0.0, 1.0) * bins
-        coarse = np.minimum(scaled.astype(np.int64), bins - 1)
-        if sub == 1:
-            return [coarse]
-        return [coarse, np.minimum(((scaled - coarse) * sub).astype(np.int64), sub - 1)]
-
     def _layout(self) -> None:
-        t, (bins, sub) = self.transformer_, self._levels
-        numeric = [bins] * t.n_numeric_ + ([sub] * t.n_numeric_ if sub > 1 else [])
-        self.tokens_ = TokenLayout(numeric + t.levels_.tolist(), self.device_)
-        self._n_numeric_tokens = len(numeric)
+        self.tokens_ = TokenLayout(self._token_levels(), self.device_)
 
     def _build_network(self, generator: torch.Generator) -> None:
         dims = (self.tokens_.token_dim, self.tokens_.logit_dim)
@@ -155,21 +136,6 @@ class AutoregressiveSynthesizer(BaseSynthesizer):
         return self._close_private(private, trainer, ["token network"])
 
     # ------------------------------------------------------------------ sample
-    def _discrete_token(self, column: str) -> int:
-        t = self.transformer_
-        if column in t.indicator_columns_:  # the missing-value indicator of a nullable numeric column
-            return self._n_numeric_tokens + len(t.discrete_columns_) + t.indicator_columns_.index(column)
-        return self._n_numeric_tokens + t.discrete_columns_.index(column)
-
-    def _scales(self, conditions: Mapping[str, Any]) -> dict[int, tuple[float, float]]:
-        """Quantile-scale interval of every numeric range condition, by numeric column index."""
-        t = self.transformer_
-        return {
-            t.numeric_columns_.index(column): t.quantile_interval(column, condition.low, condition.high)
-            for column, condition in conditions.items()
-            if isinstance(condition, NumericRange)
-        }
-
     def _fixed_tokens(self, conditions: Mapping[str, Any]) -> dict[int, Any]:
         """Token column -> per-row level of every category condition, and "present" (level 0) for
         the missing-value indicator of a range-conditioned nullable column."""
@@ -217,20 +183,6 @@ class AutoregressiveSynthesizer(BaseSynthesizer):
             position = torch.rand((stop - start, self.transformer_.n_numeric_), generator=generator, device=self.device_)
             chunks.append(self._decode(tokens.cpu().numpy(), position.double().cpu().numpy(), scales))
         return np.concatenate(chunks)
-
-    def _decode(self, tokens: np.ndarray, position: np.ndarray, scales: Mapping[int, tuple[float, float]]) -> np.ndarray:
-        """Encoded rows from token rows: numeric cells (bin, sub-bin) plus the within-cell ``position``
-        (uniform on the quantile scale, within the range where one is asked), categories at their bin centres."""
-        t, (bins, sub) = self.transformer_, self._levels
-        m = t.n_numeric_
-        cell = tokens[:, :m].astype(float) * sub + (tokens[:, m : 2 * m] if sub > 1 else 0.0)
-        low, high = cell / (bins * sub), (cell + 1) / (bins * sub)
-        for j, (range_low, range_high) in scales.items():  # a loop over conditioned columns, not rows
-            low[:, j], high[:, j] = np.maximum(low[:, j], range_low), np.minimum(high[:, j], range_high)
-        high = np.maximum(high, low)
-        numeric = ndtri(np.clip(low + position * (high - low), _EDGE, 1 - _EDGE))
-        codes = tokens[:, self._n_numeric_tokens :]
-        return np.concatenate([numeric, t.dequantize(codes, np.full(codes.shape, 0.5))], axis=1)
 
     # ------------------------------------------------------------------ persistence
     def _network_state(self) -> dict[str, torch.Tensor]:

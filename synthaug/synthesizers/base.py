@@ -163,6 +163,10 @@ class BaseSynthesizer(SynthesizerCore):
         schema.check_frame(frame)
         return TableSchema([schema[c] for c in frame.columns])
 
+    def _label_column(self, schema: TableSchema) -> str | None:
+        """The class column whose label set is public under DP: the column of ``y``."""
+        return self.target_column_
+
     def _fit_private(self, frame: pd.DataFrame, schema: Any, dp: Any, rng: np.random.RandomState) -> dict[str, Any]:
         """Differentially private fit: private representation statistics, then DP-SGD.
 
@@ -173,9 +177,10 @@ class BaseSynthesizer(SynthesizerCore):
 
         schema = self._private_schema(frame, schema)
         public, labels = set(), {}
-        if self.target_column_ is not None:  # the label set given as y is public (its counts are not)
-            public = {self.target_column_}
-            spec = schema[self.target_column_]
+        label_column = self._label_column(schema)
+        if label_column is not None:  # the label set given as y is public (its counts are not)
+            public = {label_column}
+            spec = schema[label_column]
             labels = {spec.name: spec.categories or sorted_categories(frame[spec.name].dropna().unique())}
         plan = plan_private_fit(frame, schema, dp, public_columns=public, public_categories=labels)
         if plan.replaced_columns:

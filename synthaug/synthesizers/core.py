@@ -115,12 +115,9 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
     network_attributes: ClassVar[tuple[str, ...]] = ()
     _parameter_constraints: ClassVar[dict[str, list[Any]]]
 
-    epochs: int = param(300, POSITIVE_INT)
-    batch_size: int = param(500, POSITIVE_INT)
     dp: Any = param(None, None, DPConfig, Mapping)
     device: str | torch.device = param("auto", str, torch.device)
     verbose: bool = param(False, "boolean")
-    callbacks: Sequence[Any] | None = param(None, None, list, tuple)
     random_state: int | np.random.RandomState | None = param(None, "random_state")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -150,6 +147,61 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         if random_state is None:
             return self._sampling_generator_
         return torch_generator(draw_seed(check_random_state(random_state)), self.device_)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str, *, overwrite: bool = False) -> str:
+        """Save weights and JSON metadata to ``path`` (written atomically); returns the path.
+        An existing file is an error unless ``overwrite=True``.
+
+        Training callbacks are not part of the model: the file stores ``callbacks=None``.
+        """
+        from ..persistence import save_model
+
+        params = self.get_params(deep=False)
+        if "callbacks" in params:
+            params["callbacks"] = None
+        return save_model(self, path, params, overwrite=overwrite)
+
+    def _network_tensors(self) -> dict[str, torch.Tensor]:
+        return {
+            f"{attr}.{key}": value.cpu()
+            for attr in self.network_attributes
+            for key, value in getattr(self, attr).state_dict().items()
+        }
+
+    def _load_network_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        from ..exceptions import ModelFileError
+
+        for attr in self.network_attributes:
+            prefix = f"{attr}."
+            weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            try:
+                getattr(self, attr).load_state_dict(weights)
+            except RuntimeError as exc:
+                raise ModelFileError(f"model weights do not match the saved settings: {exc}") from exc
+            getattr(self, attr).to(self.device_).eval()
+
+    def _core_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        state = {"privacy_spent": self.privacy_spent_, "history": list(self.history_)}
+        return state, {"sampling_generator_state": self._sampling_generator_.get_state()}
+
+    def _restore_core_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
+        self.device_ = resolve_device(self.device)
+        self.privacy_spent_ = dict(state["privacy_spent"])
+        self.history_ = list(state.get("history", []))
+        generator = torch.Generator(device=self.device_)
+        generator.set_state(tensors["sampling_generator_state"])
+        self._sampling_generator_ = generator
+
+
+class NetworkTraining(SynthesizerCore):
+    """The parameters and helpers of a synthesizer that trains networks: epochs, batch size,
+    callbacks, and training through the one runner (plain or DP-SGD). A model without networks
+    (the marginal model) stands on :class:`SynthesizerCore` alone and takes none of them."""
+
+    epochs: int = param(300, POSITIVE_INT)
+    batch_size: int = param(500, POSITIVE_INT)
+    callbacks: Sequence[Any] | None = param(None, None, list, tuple)
 
     # ------------------------------------------------------------------ training
     def _runner(
@@ -237,51 +289,10 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         trainer.close()
         return plan.ledger(trainer, names)
 
-    # ------------------------------------------------------------------ persistence
-    def save(self, path: str, *, overwrite: bool = False) -> str:
-        """Save weights and JSON metadata to ``path`` (written atomically); returns the path.
-        An existing file is an error unless ``overwrite=True``.
-
-        Training callbacks are not part of the model: the file stores ``callbacks=None``.
-        """
-        from ..persistence import save_model
-
-        return save_model(self, path, {**self.get_params(deep=False), "callbacks": None}, overwrite=overwrite)
-
-    def _network_tensors(self) -> dict[str, torch.Tensor]:
-        return {
-            f"{attr}.{key}": value.cpu()
-            for attr in self.network_attributes
-            for key, value in getattr(self, attr).state_dict().items()
-        }
-
-    def _load_network_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
-        from ..exceptions import ModelFileError
-
-        for attr in self.network_attributes:
-            prefix = f"{attr}."
-            weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-            try:
-                getattr(self, attr).load_state_dict(weights)
-            except RuntimeError as exc:
-                raise ModelFileError(f"model weights do not match the saved settings: {exc}") from exc
-            getattr(self, attr).to(self.device_).eval()
-
-    def _core_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        state = {"privacy_spent": self.privacy_spent_, "history": list(self.history_)}
-        return state, {"sampling_generator_state": self._sampling_generator_.get_state()}
-
-    def _restore_core_state(self, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> None:
-        self.device_ = resolve_device(self.device)
-        self.privacy_spent_ = dict(state["privacy_spent"])
-        self.history_ = list(state.get("history", []))
-        generator = torch.Generator(device=self.device_)
-        generator.set_state(tensors["sampling_generator_state"])
-        self._sampling_generator_ = generator
-
 
 __all__ = [
     "GeneratorPickling",
+    "NetworkTraining",
     "SynthesizerCore",
     "check_n_samples",
     "draw_seed",

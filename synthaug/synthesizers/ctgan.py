@@ -25,6 +25,7 @@ from ..training.optim import make_adam
 from ..training.runner import private_passes
 from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
+from .core import NetworkTraining
 from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class CriticNet(nn.Module):
         return self.mlp(packed)
 
 
-class CTGANSynthesizer(ConditionalDecoding, BaseSynthesizer):
+class CTGANSynthesizer(ConditionalDecoding, NetworkTraining, BaseSynthesizer):
     """Conditional GAN for mixed-type tables.
 
     Parameters:

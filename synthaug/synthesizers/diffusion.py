@@ -27,7 +27,7 @@ from ..training.averaging import copy_average_into, exponential_average
 from ..training.diffusion import diffusion_losses
 from ..transform.dequantized import DequantizedTransformer
 from .base import BaseSynthesizer
-from .core import draw_seed, torch_generator
+from .core import NetworkTraining, draw_seed, torch_generator
 from .diffusion_sampling import ReverseProcess
 from .params import LAYER_WIDTHS, NON_NEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_INT, UNIT_FROM_ZERO, param
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 REVERSE_BATCH = 2048
 
 
-class DiffusionSynthesizer(BaseSynthesizer):
+class DiffusionSynthesizer(NetworkTraining, BaseSynthesizer):
     """Gaussian + masked diffusion for mixed-type tables, with exact conditional sampling.
 
     Parameters:

@@ -28,13 +28,14 @@ from ..transform.dequantized import DequantizedTransformer
 from ..transform.tabular import as_frame
 from .base import BaseSynthesizer
 from .conditioning import ConditionLayout, NetworkPersistence
+from .core import NetworkTraining
 from .params import LAYER_WIDTHS, NON_NEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_INT, param
 
 if TYPE_CHECKING:
     from ..privacy.plan import PrivateFit
 
 
-class FlowSynthesizer(NetworkPersistence, BaseSynthesizer):
+class FlowSynthesizer(NetworkPersistence, NetworkTraining, BaseSynthesizer):
     """Normalizing flow for mixed-type tables, with exact conditional sampling and ``score_samples``.
 
     Parameters:

@@ -16,6 +16,7 @@ _SYNTHESIZERS: dict[str, str] = {
     "flow": "synthaug.synthesizers.flow:FlowSynthesizer",
     "diffusion": "synthaug.synthesizers.diffusion:DiffusionSynthesizer",
     "autoregressive": "synthaug.synthesizers.autoregressive:AutoregressiveSynthesizer",
+    "marginal": "synthaug.synthesizers.marginal:MarginalSynthesizer",
     "image_gan": "synthaug.synthesizers.images.gan:ImageGANSynthesizer",
     "image_vae": "synthaug.synthesizers.images.vae:ImageVAESynthesizer",
     "image_flow": "synthaug.synthesizers.images.flow:ImageFlowSynthesizer",

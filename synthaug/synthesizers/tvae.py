@@ -19,6 +19,7 @@ from ..nn import LearntScale, SpanActivation, SpanLikelihood, build, relu_mlp
 from ..training import vae_losses
 from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
+from .core import NetworkTraining
 from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class DecoderNet(nn.Module):
         return self.out(self.body(z)), self.log_scale(z)
 
 
-class TVAESynthesizer(ConditionalDecoding, BaseSynthesizer):
+class TVAESynthesizer(ConditionalDecoding, NetworkTraining, BaseSynthesizer):
     """Conditional VAE for mixed-type tables.
 
     Parameters:

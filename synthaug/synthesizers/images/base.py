@@ -25,7 +25,7 @@ from ...exceptions import ConditionError, DataValidationError
 from ...privacy.ledger import public_history
 from ...schema import ColumnSpec, TableSchema
 from ...transform.images import ImageScaler, check_images, image_stages
-from ..core import SynthesizerCore, check_n_samples, draw_seed, torch_generator
+from ..core import NetworkTraining, check_n_samples, draw_seed, torch_generator
 from ..params import POSITIVE, POSITIVE_INT, param
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ IMAGE_ASSUMED_PUBLIC = [
 ]
 
 
-class BaseImageSynthesizer(SynthesizerCore):
+class BaseImageSynthesizer(NetworkTraining):
     """Base class of the image synthesizers (see module docstring)."""
 
     private_network_names: ClassVar[list[str]] = []
