@@ -224,7 +224,7 @@ def markdown(info: dict[str, Any], rows: list[dict[str, Any]], membership: list[
             lines.append(f"| {r['model']} | {eps} | failed: {r['error'][:80]} |" + " |" * (len(header) - 3))
             continue
         p, s = r["privacy"], r["scores"]
-        spent = "–" if p["epsilon"] is None else f"{p['epsilon']:.3f}, {p['delta']:.1e}"
+        spent = "–" if p["epsilon"] is None else f"{p['epsilon']:.3f}, {common.fmt(p['delta'], '.1e')}"
         cells = [r["model"], eps, spent, common.fmt(p["noise_multiplier"], ".3f"), common.fmt(r["fit_seconds"], ".1f"),
                  common.fmt(r["epoch_seconds"], ".3f"), common.fmt(r.get("overhead"), ".2f"),
                  common.fmt(s["column_shapes"], ".3f"), common.fmt(s["pairwise_trends"], ".3f"),

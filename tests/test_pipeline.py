@@ -157,7 +157,7 @@ def test_an_auto_pipeline_saves_the_chosen_model(data_csv, tmp_path):
         (
             {"synthesizer": {"name": "gpt"}},
             "unknown synthesizer.name 'gpt'; allowed: auto, autoregressive, ctgan, diffusion, flow, image_flow, image_gan, "
-            "image_vae, tvae",
+            "image_vae, marginal, tvae",
         ),
         ({"synthesizer": {"params": {}}}, "synthesizer.name is required"),
         (

@@ -27,7 +27,14 @@ from synthaug.schema import dtype_schema, infer_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-MODELS = [TVAESynthesizer, FlowSynthesizer, CTGANSynthesizer, DiffusionSynthesizer, AutoregressiveSynthesizer, MarginalSynthesizer]
+MODELS = [
+    TVAESynthesizer,
+    FlowSynthesizer,
+    CTGANSynthesizer,
+    DiffusionSynthesizer,
+    AutoregressiveSynthesizer,
+    MarginalSynthesizer,
+]
 
 
 def _build(model_class, **params):
