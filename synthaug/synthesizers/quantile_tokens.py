@@ -10,6 +10,7 @@ asked range where there is one), so values come back continuous where the data w
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,9 +29,9 @@ class QuantileTokens:
     transformer_: Any
 
     @property
+    @abstractmethod
     def _levels(self) -> tuple[int, int]:
         """(bins, sub-bins) of a numeric column; one sub-bin means no sub-bin token."""
-        raise NotImplementedError
 
     @property
     def _n_numeric_tokens(self) -> int:
