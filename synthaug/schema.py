@@ -21,10 +21,13 @@ import pandas as pd
 
 from .codecs import register_codec
 from .exceptions import DataValidationError, SchemaError
+from .identifiers import looks_like_identifier, warn_identifiers
 
-KINDS: tuple[str, ...] = ("continuous", "integer", "categorical", "boolean", "datetime")
+KINDS: tuple[str, ...] = ("continuous", "integer", "categorical", "boolean", "datetime", "id")
 NUMERIC_KINDS = ("continuous", "integer", "datetime")
 DISCRETE_KINDS = ("categorical", "boolean")
+#: largest magnitude of a numeric value or bound (squares of larger floats overflow)
+MAX_MAGNITUDE = 1e150
 _OVERRIDE_KEYS = ("kind", "categories", "bounds", "nullable", "public", "dtype")
 
 
@@ -43,7 +46,8 @@ class ColumnSpec:
 
     Attributes:
         name: column name.
-        kind: one of ``continuous, integer, categorical, boolean, datetime``.
+        kind: one of ``continuous, integer, categorical, boolean, datetime, id``; an ``id``
+            column (identifiers) is not modelled: synthetic rows get fresh values in its format.
         dtype: pandas dtype the column is restored to (e.g. ``"float64"``, ``"str"``).
         nullable: whether the column may hold missing values.
         categories: allowed values for categorical/boolean columns.
@@ -80,6 +84,12 @@ class ColumnSpec:
                 raise SchemaError(f"column {self.name!r}: lower bound {low} above upper bound {high}")
             if self.kind != "datetime" and not low <= high:
                 raise SchemaError(f"column {self.name!r}: lower bound {low} above upper bound {high}")
+            if self.kind != "datetime" and max(abs(low), abs(high)) > MAX_MAGNITUDE:
+                raise SchemaError(
+                    f"column {self.name!r}: values or bounds reach {max(abs(low), abs(high)):.3g} in magnitude; synthaug "
+                    f"models numbers up to {MAX_MAGNITUDE:.0e} (their squares overflow beyond): rescale the column "
+                    "(a unit change, or log10 of it) before fitting"
+                )
             self.bounds = (low, high)
         if self.public:
             self._check_public_domain()
@@ -248,8 +258,9 @@ def _is_integer_valued(values: pd.Series) -> bool:
     return bool(np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
 
 
-def infer_column(series: pd.Series, *, max_numeric_categories: int = 10) -> ColumnSpec:
-    """Infer the :class:`ColumnSpec` of one column."""
+def infer_column(series: pd.Series, *, max_numeric_categories: int = 10, detect_identifiers: bool = False) -> ColumnSpec:
+    """Infer the :class:`ColumnSpec` of one column (kind ``id`` for an identifier-like one when
+    ``detect_identifiers``: see :func:`synthaug.identifiers.looks_like_identifier`)."""
     name = series.name
     dtype = series.dtype
     present = series.dropna()
@@ -257,6 +268,8 @@ def infer_column(series: pd.Series, *, max_numeric_categories: int = 10) -> Colu
         raise DataValidationError(f"column {name!r} is entirely missing; drop it before fitting (nothing can be learnt from it)")
     nullable = bool(series.isna().any())
     dtype_str = str(dtype)
+    if detect_identifiers and looks_like_identifier(series):
+        return ColumnSpec(str(name), "id", dtype_str, nullable)
     if pd.api.types.is_bool_dtype(dtype):
         return ColumnSpec(str(name), "boolean", dtype_str, nullable, [False, True])
     if isinstance(dtype, pd.CategoricalDtype):
@@ -340,11 +353,14 @@ def infer_schema(
     overrides: Mapping[str, Mapping[str, Any] | ColumnSpec] | None = None,
     *,
     max_numeric_categories: int = 10,
+    detect_identifiers: bool = True,
 ) -> TableSchema:
     """Infer a :class:`TableSchema` from a DataFrame.
 
     Integer-valued numeric columns with at most ``max_numeric_categories``
-    distinct values become categorical (their dtype is kept). ``overrides``
+    distinct values become categorical (their dtype is kept). With ``detect_identifiers``,
+    identifier-like columns get kind ``id``, with an
+    :class:`~synthaug.exceptions.IdentifierColumnWarning` naming them. ``overrides``
     maps column names to settings (``kind``, ``categories``, ``bounds``,
     ``nullable``, ``public``, ``dtype``) or to a full :class:`ColumnSpec`.
     """
@@ -357,7 +373,14 @@ def infer_schema(
     if not df.columns.is_unique:
         dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise DataValidationError(f"duplicate column names: {dupes}")
-    schema = TableSchema([infer_column(df[c], max_numeric_categories=max_numeric_categories) for c in df.columns])
+    detect = {str(c): detect_identifiers and not (overrides and str(c) in overrides) for c in df.columns}
+    limit = max_numeric_categories
+    specs = [infer_column(df[c], max_numeric_categories=limit, detect_identifiers=detect[str(c)]) for c in df.columns]
+    schema = TableSchema(specs)
+    found = [spec.name for spec in schema if spec.kind == "id"]
+    if found:
+        consequence = "infer_schema gives them kind 'id': synthesizers do not model them, evaluation does not compare them"
+        warn_identifiers(found, consequence)
     if overrides:
         schema = schema.with_overrides(overrides)
     return schema

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..schema import TableSchema
+from ..schema import TableSchema, infer_schema
 
 
 @dataclass
@@ -34,6 +34,22 @@ class TableInputs:
     schema: TableSchema | None = None
     random_state: Any = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, metadata={"public": False})
+
+    def __post_init__(self) -> None:
+        """Identifier columns (kind ``id``, declared or detected) are not compared: synthetic
+        identifiers are fresh by design. They leave the tables and the schema here."""
+        if not isinstance(self.real_train, pd.DataFrame) or len(self.real_train) == 0 or self.real_train.shape[1] == 0:
+            return  # the metrics' own checks name the problem
+        if self.schema is None:
+            self.schema = infer_schema(self.real_train)
+        identifiers = [spec.name for spec in self.schema if spec.kind == "id"]
+        if not identifiers:
+            return
+        self.schema = TableSchema([spec for spec in self.schema if spec.kind != "id"])
+        for label in ("real_train", "synthetic", "real_holdout"):
+            table = getattr(self, label)
+            if isinstance(table, pd.DataFrame):
+                setattr(self, label, table.drop(columns=[c for c in identifiers if c in table.columns]))
 
     def missing(self, need: str) -> str | None:
         """The reason the inputs lack ``need`` (see ``NEEDS``), or None."""

@@ -280,7 +280,8 @@ def _discover_categories(spec: ColumnSpec, column: pd.Series, noise: _Noise, rng
     if kept.empty:
         raise DataValidationError(
             f"column {spec.name!r}: no category is frequent enough to be released at this privacy budget; "
-            "declare its categories in the schema with public=True, drop the column, or raise epsilon"
+            "declare its categories in the schema with public=True, declare kind 'id' if it holds identifiers "
+            "(then it is not modelled), drop the column, or raise epsilon"
         )
     return [v.item() if isinstance(v, np.generic) else v for v in kept.index], kept.to_numpy()
 
