@@ -53,3 +53,19 @@ class MetricNotApplicable(SynthaugError):
 
     It is the only error an evaluation records as "skipped"; anything else propagates.
     """
+
+
+class SynthaugWarning(UserWarning):
+    """Base class of synthaug's warnings."""
+
+
+class IdentifierColumnWarning(SynthaugWarning):
+    """A column was taken as an identifier: it is not modelled, and synthetic rows get fresh values."""
+
+
+class CopyRiskWarning(SynthaugWarning):
+    """The output can only echo the input (too few rows) or the synthetic rows copy real ones."""
+
+
+class RareCategoryWarning(SynthaugWarning):
+    """Categories too rare (or too many) to replay were merged into one "other" value."""

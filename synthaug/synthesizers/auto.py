@@ -63,7 +63,8 @@ class AutoSynthesizer(SynthesizerCore):
         target: column whose prediction the TSTR part of the score measures (``y`` of ``fit``
             is used when given); ``None`` and no ``y``: detection only.
         epochs, batch_size: passed to every candidate when given (``None``: each model's default).
-        schema, dp, device, verbose, callbacks, random_state: passed to the candidates.
+        schema, min_category_count, max_categories, dp, device, verbose, callbacks, random_state:
+            passed to the candidates.
 
     Fitted attributes: ``model_`` (the refitted winner), ``selection_`` (every candidate's
     scores, fit seconds and epochs, the winner and why).
@@ -79,6 +80,8 @@ class AutoSynthesizer(SynthesizerCore):
     batch_size: int | None = param(None, None, POSITIVE_INT)
     callbacks: Sequence[Any] | None = param(None, None, list, tuple)
     schema: Any = param(None, None, object)
+    min_category_count: int = param(3, POSITIVE_INT)
+    max_categories: int | None = param(200, None, POSITIVE_INT)
 
     def _check_model_params(self) -> None:
         names = list(self.candidates)
@@ -112,6 +115,7 @@ class AutoSynthesizer(SynthesizerCore):
         cls = synthesizer_class(name)
         params: dict[str, Any] = {"random_state": seed, "dp": self.dp, "device": self.device, "verbose": self.verbose}
         params.update({k: getattr(self, k) for k in ("epochs", "batch_size", "schema") if getattr(self, k) is not None})
+        params.update(min_category_count=self.min_category_count, max_categories=self.max_categories)
         if epochs is not None:
             params["epochs"] = epochs
         callbacks = list(self.callbacks or ()) + ([TimeLimit(budget)] if budget is not None else [])

@@ -23,22 +23,37 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import ConditionError, DataValidationError
+from ..exceptions import ConditionError, CopyRiskWarning, DataValidationError, SchemaError
+from ..identifiers import IdentifierDraw, IdentifierFormat, identifier_columns, learn_formats
 from ..privacy.ledger import public_history
+from ..rare_categories import merge_rare_categories
 from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted_categories
 from ..transform.tabular import TabularTransformer, as_frame
 from .condition_values import NumericRange, clip_to_range, numeric_range
 from .core import SynthesizerCore, check_n_samples, draw_seed
-from .params import param
+from .params import POSITIVE_INT, param
 
 if TYPE_CHECKING:
     from ..privacy.plan import PrivateFit
 
 
 DEFAULT_TARGET_NAME = "target"
+#: a non-private fit on fewer rows warns that its output can only echo the input
+MIN_FIT_ROWS = 50
 
 #: one column's condition as the model sees it: per-row category slots, or a numeric range
 Condition = np.ndarray | NumericRange
+
+
+def warn_if_tiny(n_rows: int) -> None:
+    """A :class:`~synthaug.exceptions.CopyRiskWarning` for a fit on fewer than ``MIN_FIT_ROWS`` rows."""
+    if n_rows < MIN_FIT_ROWS:
+        warnings.warn(
+            f"fitting on {n_rows} row(s), fewer than {MIN_FIT_ROWS}: a model of so few rows can only echo them, and "
+            "synthetic rows may be copies of real ones (check with synthaug.evaluation.evaluate before sharing)",
+            CopyRiskWarning,
+            stacklevel=4,
+        )
 
 
 def check_conditions(
@@ -63,6 +78,9 @@ def check_conditions(
     named = frame[[str(c) for c in conditions]]
     if schema is None or any(str(c) not in schema for c in conditions):
         schema = dtype_schema(named) if private else infer_schema(named)
+    identifiers = [str(c) for c in conditions if schema[str(c)].kind == "id"]
+    if identifiers:
+        raise ConditionError(f"condition on {identifiers[0]!r}: it is an identifier column (not modelled, fresh values)")
     numeric = [str(c) for c in conditions if not schema[str(c)].is_discrete]
     problem = model_class.condition_support_problem([str(c) for c in conditions], numeric) if model_class else None
     if problem:
@@ -104,6 +122,8 @@ class BaseSynthesizer(SynthesizerCore):
     range_conditions: ClassVar[bool] = False
 
     schema: TableSchema | Mapping[str, Any] | None = param(None, None, TableSchema, Mapping)
+    min_category_count: int = param(3, POSITIVE_INT)
+    max_categories: int | None = param(200, None, POSITIVE_INT)
 
     # ------------------------------------------------------------------ hooks for subclasses
     @abstractmethod
@@ -141,11 +161,14 @@ class BaseSynthesizer(SynthesizerCore):
         """Learn the distribution of ``X`` (and of ``y`` jointly, when given)."""
         rng, dp = self._begin_fit()
         frame = self._input_frame(X, y)
-        schema = self._declared_schema(frame)
+        frame, schema = self._set_identifiers_aside(frame, self._declared_schema(frame), private=dp is not None)
         if dp is None:
+            warn_if_tiny(len(frame))
+            limits = {"min_count": self.min_category_count, "max_categories": self.max_categories}
+            frame = merge_rare_categories(frame, schema, **limits, exclude=self._class_columns())
             if self.target_column_ is not None and schema is None:
                 # the target is a class label: always categorical, whatever its values look like
-                schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}})
+                schema = infer_schema(frame, {self.target_column_: {"kind": "categorical"}}, detect_identifiers=False)
             self.transformer_ = self._make_transformer(draw_seed(rng), schema).fit(frame)
             self.schema_ = self.transformer_.schema_
             ledger = self._fit_encoded(self._encode_training_data(frame, rng), rng)
@@ -153,6 +176,23 @@ class BaseSynthesizer(SynthesizerCore):
             ledger = self._fit_private(frame, schema, dp, rng)
         self._end_fit(rng, ledger)
         return self
+
+    def _set_identifiers_aside(
+        self, frame: pd.DataFrame, schema: TableSchema | None, *, private: bool
+    ) -> tuple[pd.DataFrame, TableSchema | None]:
+        """Record the identifier columns' formats (``identifiers_``) and return the frame and
+        schema without them: identifiers are not modelled (see :mod:`synthaug.identifiers`)."""
+        exclude = (self.target_column_,) if self.target_column_ is not None else ()
+        columns = identifier_columns(frame, schema, private=private, exclude=exclude)
+        if self.target_column_ in columns:
+            raise SchemaError(f"the target {self.target_column_!r} cannot have kind 'id': a class label is modelled")
+        if len(columns) == frame.shape[1]:
+            raise DataValidationError(f"every column is an identifier ({columns}); there is nothing to model")
+        self.identifiers_ = learn_formats(frame, columns, private=private)
+        if not columns:
+            return frame, schema
+        kept = frame.drop(columns=columns)
+        return kept, TableSchema([schema[c] for c in kept.columns]) if schema is not None else None
 
     def _private_schema(self, frame: pd.DataFrame, schema: Any) -> TableSchema:
         """The schema of a DP fit: the declared one, else kinds from the pandas dtypes alone
@@ -162,6 +202,10 @@ class BaseSynthesizer(SynthesizerCore):
             return dtype_schema(frame, categorical=target)
         schema.check_frame(frame)
         return TableSchema([schema[c] for c in frame.columns])
+
+    def _class_columns(self) -> set[str]:
+        """Columns holding class labels: every label is kept, however rare (the column of ``y``)."""
+        return {self.target_column_} if self.target_column_ is not None else set()
 
     def _label_column(self, schema: TableSchema) -> str | None:
         """The class column whose label set is public under DP: the column of ``y``."""
@@ -293,11 +337,30 @@ class BaseSynthesizer(SynthesizerCore):
         chunk_size = -(-check_n_samples(chunk_size, "chunk_size") // step) * step
         cond_codes = self._condition_codes(n, y, conditions)
         generator = self._sampling_generator(random_state)
+        identifiers = self._identifier_draws(n, generator)
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
             codes = {c: v if isinstance(v, NumericRange) else v[start:stop] for c, v in cond_codes.items()}
             encoded = self._sample_encoded(stop - start, codes, generator)
-            yield self._output(self._held_in_ranges(self.transformer_.inverse_transform(encoded), codes))
+            frame = self._held_in_ranges(self.transformer_.inverse_transform(encoded), codes)
+            yield self._output(self._with_identifiers(frame, identifiers, start, stop))
+
+    def _identifier_draws(self, n: int, generator: torch.Generator) -> dict[str, IdentifierDraw]:
+        """One draw of ``n`` fresh identifiers per identifier column, placed by ``generator``."""
+        draws = {}
+        for column, fmt in self.identifiers_.items():
+            u = float(torch.rand((), generator=generator, device=generator.device, dtype=torch.float64))
+            draws[column] = fmt.draw(n, u)
+        return draws
+
+    def _with_identifiers(self, frame: pd.DataFrame, draws: Mapping[str, IdentifierDraw], start: int, stop: int) -> pd.DataFrame:
+        """``frame`` with the identifier columns (rows ``start:stop`` of their draws) in their input places."""
+        if not draws:
+            return frame
+        for column, draw in draws.items():
+            frame[column] = draw.values(start, stop).to_numpy()
+        order = [str(c) for c in self.columns_] + ([self.target_column_] if self.target_column_ is not None else [])
+        return frame[order]
 
     def _condition_codes(self, n: int, y: Any, conditions: Mapping[str, Any] | None) -> dict[str, Condition]:
         """Per-row category slots of discrete conditions and :class:`NumericRange` s of numeric ones."""
@@ -312,6 +375,8 @@ class BaseSynthesizer(SynthesizerCore):
                 raise ConditionError("sample(y=...) needs a synthesizer fitted with fit(X, y)")
             requested[self.target_column_] = y
         for column in requested:
+            if column in self.identifiers_:
+                raise ConditionError(f"condition on {column!r}: it is an identifier column (not modelled, fresh values)")
             if column not in self.schema_:
                 raise ConditionError(f"condition on unknown column {column!r}; columns are {self.schema_.names}")
         numeric = [c for c in requested if not self.schema_[c].is_discrete]
@@ -390,6 +455,7 @@ class BaseSynthesizer(SynthesizerCore):
             target_column=self.target_column_,
             target_kind=self.target_kind_,
             target_name=self.target_name_,
+            identifiers={c: f.to_dict() for c, f in self.identifiers_.items()},
         )
         tensors.update(self._network_state())
         return state, tensors
@@ -406,4 +472,5 @@ class BaseSynthesizer(SynthesizerCore):
         self.target_column_ = state["target_column"]
         self.target_kind_ = state["target_kind"]
         self.target_name_ = state.get("target_name")
+        self.identifiers_ = {c: IdentifierFormat.from_dict(f) for c, f in state.get("identifiers", {}).items()}
         self._restore_networks(tensors, state)

@@ -87,7 +87,10 @@ class CTGANSynthesizer(ConditionalDecoding, NetworkTraining, BaseSynthesizer):
         log_frequency: training-by-sampling draws categories by log-frequency.
         max_modes: most Gaussian-mixture modes per numeric column.
         schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
-            (under DP, columns with ``public=True`` have public domains).
+            (under DP, columns with ``public=True`` have public domains). Identifier columns
+            (kind ``id``, declared or detected) are not modelled: see :mod:`synthaug.identifiers`.
+        min_category_count, max_categories: without DP, text categories seen in fewer rows, or
+            beyond that many most frequent, become ``"_RARE_"`` (:mod:`synthaug.rare_categories`).
         dp: a :class:`~synthaug.privacy.DPConfig` to train with differential privacy: the
             critic (the only network that reads real rows) by DP-SGD, the representation
             from private statistics; ``None`` trains without privacy.

@@ -48,7 +48,10 @@ class FlowSynthesizer(NetworkPersistence, NetworkTraining, BaseSynthesizer):
         max_grad_norm: gradient-norm clipping for stable likelihood training.
         n_quantiles: resolution of the quantile-normal map of numeric columns.
         schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
-            (under DP, columns with ``public=True`` have public domains).
+            (under DP, columns with ``public=True`` have public domains). Identifier columns
+            (kind ``id``, declared or detected) are not modelled: see :mod:`synthaug.identifiers`.
+        min_category_count, max_categories: without DP, text categories seen in fewer rows, or
+            beyond that many most frequent, become ``"_RARE_"`` (:mod:`synthaug.rare_categories`).
         dp: a :class:`~synthaug.privacy.DPConfig` to train with differential privacy: the
             whole flow by DP-SGD (per-row clipping replaces ``max_grad_norm``), category bins
             and quantile maps from private statistics; ``None`` trains without privacy.

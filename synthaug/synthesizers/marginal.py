@@ -65,7 +65,10 @@ class MarginalSynthesizer(QuantileTokens, BaseSynthesizer):
             ``numeric_bins_``.
         n_quantiles: resolution of the quantile map of numeric columns.
         schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
-            (under DP, columns with ``public=True`` have public domains).
+            (under DP, columns with ``public=True`` have public domains). Identifier columns
+            (kind ``id``, declared or detected) are not modelled: see :mod:`synthaug.identifiers`.
+        min_category_count, max_categories: without DP, text categories seen in fewer rows, or
+            beyond that many most frequent, become ``"_RARE_"`` (:mod:`synthaug.rare_categories`).
         dp: a :class:`~synthaug.privacy.DPConfig`: noisy marginals and private preprocessing
             (always accounted with the RDP accountant, see :mod:`synthaug.privacy.marginals`);
             ``None``: exact counts, no privacy.
@@ -134,6 +137,9 @@ class MarginalSynthesizer(QuantileTokens, BaseSynthesizer):
             self.tree_, ledger = self._private_tree(tokens, levels, private, budget, hub)
         self._name_edges()
         return ledger
+
+    def _class_columns(self) -> set[str]:
+        return super()._class_columns() | ({self.target} if self.target is not None else set())
 
     def _label_column(self, schema: Any) -> str | None:
         """Under DP the label set of a discrete ``target`` is public, as that of ``y`` (its counts are not)."""

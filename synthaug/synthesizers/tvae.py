@@ -68,7 +68,10 @@ class TVAESynthesizer(ConditionalDecoding, NetworkTraining, BaseSynthesizer):
         loss_factor: weight of the reconstruction term against the KL term.
         max_modes: most Gaussian-mixture modes per numeric column.
         schema: a :class:`~synthaug.schema.TableSchema` to use instead of inferring one
-            (under DP, columns with ``public=True`` have public domains).
+            (under DP, columns with ``public=True`` have public domains). Identifier columns
+            (kind ``id``, declared or detected) are not modelled: see :mod:`synthaug.identifiers`.
+        min_category_count, max_categories: without DP, text categories seen in fewer rows, or
+            beyond that many most frequent, become ``"_RARE_"`` (:mod:`synthaug.rare_categories`).
         dp: a :class:`~synthaug.privacy.DPConfig` to train with differential privacy: encoder
             and decoder by DP-SGD (flat clipping over both), the representation from private
             statistics; ``None`` trains without privacy.

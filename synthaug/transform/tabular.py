@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import DataValidationError, ParameterError, SchemaError
 from ..schema import ColumnSpec, TableSchema, infer_schema
-from .columns import CategoryEncoder, ColumnEncoder, ModeEncoder, make_encoder, to_float
+from .columns import CategoryEncoder, ColumnEncoder, ModeEncoder, from_float, make_encoder, to_float
 from .released import ReleasedStatistics
 from .spans import Span
 
@@ -52,18 +52,45 @@ def _complete_spec(spec: ColumnSpec, series: pd.Series) -> ColumnSpec:
             spec = replace(spec, bounds=(ts.min().isoformat(), ts.max().isoformat()))
         else:
             spec = replace(spec, bounds=(float(np.nanmin(x)), float(np.nanmax(x))))
+    elif not spec.is_discrete:
+        _check_declared_bounds(spec, series)
     if series.isna().any() and not spec.nullable:
         spec = replace(spec, nullable=True)
     return spec
+
+
+#: declared bounds that leave out a larger share of a column's present values are an error
+MAX_SHARE_OUTSIDE_BOUNDS = 0.5
+
+
+def _check_declared_bounds(spec: ColumnSpec, series: pd.Series) -> None:
+    """Declared bounds that exclude most of the data are a mistake (every value would be clipped
+    to a bound): refuse them, with the share and the observed range (non-private fits only)."""
+    x = to_float(series, spec)
+    x = x[~np.isnan(x)]
+    low, high = to_float(pd.Series(list(spec.bounds)), spec) if spec.kind == "datetime" else spec.bounds
+    outside = float(((x < low) | (x > high)).mean())
+    observed = [str(v) for v in from_float(np.array([x.min(), x.max()]), spec)]
+    if outside > MAX_SHARE_OUTSIDE_BOUNDS:
+        raise SchemaError(
+            f"column {spec.name!r}: the declared bounds {list(spec.bounds)} exclude {outside:.0%} of its values (observed "
+            f"range {observed}); every one of them would be clipped to a bound. Correct the bounds in the schema"
+        )
 
 
 def resolve_schema(frame: pd.DataFrame, schema: Any, max_numeric_categories: int) -> TableSchema:
     """The schema to use for ``frame``: inferred, or the given one (dict or TableSchema)
     checked against the data, ordered like it, with open domains completed from the data."""
     if schema is None:
-        return infer_schema(frame, max_numeric_categories=max_numeric_categories)
+        return infer_schema(frame, max_numeric_categories=max_numeric_categories, detect_identifiers=False)
     schema = schema if isinstance(schema, TableSchema) else TableSchema.from_dict(schema)
     schema.check_frame(frame)
+    identifiers = [spec.name for spec in schema if spec.kind == "id"]
+    if identifiers:
+        raise SchemaError(
+            f"column(s) {identifiers} have kind 'id': identifiers are not encoded; drop them before the "
+            "transformer (a synthesizer sets them aside itself and writes fresh ones)"
+        )
     return TableSchema([_complete_spec(schema[c], frame[c]) for c in frame.columns])
 
 
