@@ -143,3 +143,21 @@ def save_model(model: Any, path: str | None) -> None:
     if path:
         model.save(path, overwrite=True)
         print(f"saved model to {path}")
+
+
+def csv_options(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
+    """``--sep``, ``--decimal``, ``--encoding``, checked: the keywords of ``read_table`` and of
+    ``write_table`` (output CSVs keep the input's separator and decimal mark)."""
+    sep = "\t" if args.sep in ("\\t", "tab") else args.sep
+    for flag, value in (("--sep", sep), ("--decimal", args.decimal)):
+        if len(value) != 1:
+            raise CLIError(f"{flag} must be one character, got {value!r}")
+    if sep == args.decimal:
+        raise CLIError(f"--sep and --decimal are both {sep!r}")
+    import codecs
+
+    try:
+        codecs.lookup(args.encoding)
+    except LookupError as exc:
+        raise CLIError(f"--encoding: unknown encoding {args.encoding!r}") from exc
+    return {"sep": sep, "decimal": args.decimal, "encoding": args.encoding}, {"sep": sep, "decimal": args.decimal}

@@ -45,6 +45,14 @@ def _add_run_flags(command: argparse.ArgumentParser, overwrite_help: str, quiet:
         command.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _add_csv(command: argparse.ArgumentParser) -> None:
+    """--sep, --decimal and --encoding for the commands that read tables."""
+    group = command.add_argument_group("CSV files")
+    group.add_argument("--sep", default=",", help="field separator (default ','; 'tab' for tabs); CSV outputs use it too")
+    group.add_argument("--decimal", default=".", help="decimal mark (default '.'); CSV outputs use it too")
+    group.add_argument("--encoding", default="utf-8", help="input encoding (default utf-8; e.g. latin-1, cp1252)")
+
+
 def _add_training(command: argparse.ArgumentParser, epochs_help: str, seed_help: str, batch_help: str | None) -> None:
     """--epochs, --batch-size (where ``batch_help`` is given) and --seed."""
     command.add_argument("--epochs", type=int, default=None, help=epochs_help)
@@ -105,6 +113,7 @@ def _add_synthesize(sub: Subparsers) -> None:
     syn.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
     syn.add_argument("--schema", default=None, metavar="JSON", help=SCHEMA_HELP)
     _add_run_flags(syn, "replace existing output files (never the input)")
+    _add_csv(syn)
     _add_privacy(syn)
 
 
@@ -190,6 +199,7 @@ def _add_oversample(sub: Subparsers) -> None:
         "--schema", default=None, metavar="JSON", help="column kinds and domains (needed with --epsilon); see 'synthaug schema'"
     )
     _add_run_flags(ovs, "replace an existing output file (never the input)")
+    _add_csv(ovs)
     _add_privacy(ovs)
 
 
@@ -199,6 +209,7 @@ def _add_schema(sub: Subparsers) -> None:
     sch.add_argument("input", help="input table (.csv or .parquet)")
     sch.add_argument("-o", "--output", required=True, help="schema JSON to write (atomically)")
     _add_run_flags(sch, "replace an existing schema file", quiet=False)
+    _add_csv(sch)
 
 
 def _add_evaluate(sub: Subparsers) -> None:
@@ -214,6 +225,7 @@ def _add_evaluate(sub: Subparsers) -> None:
     ev.add_argument("--model", default=None, metavar="PATH", help="saved model: its privacy ledger goes into the report")
     ev.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     _add_run_flags(ev, "replace existing report files (never an input)", quiet=False)
+    _add_csv(ev)
 
 
 def _add_run(sub: Subparsers) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..exceptions import DataFileError
-from .common import check_output
+from .common import check_output, csv_options
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -20,8 +20,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise DataFileError(f"--report and --json are the same file {args.report!r}")
     for output in outputs:
         check_output(output, inputs, args.overwrite)
-    real, synthetic = read_table(inputs[0]), read_table(inputs[1])
-    holdout = read_table(inputs[2]) if args.holdout else None
+    reading, _ = csv_options(args)
+    real, synthetic = read_table(inputs[0], **reading), read_table(inputs[1], **reading)
+    holdout = read_table(inputs[2], **reading) if args.holdout else None
     model = None
     if args.model:
         from ..persistence import load

@@ -14,6 +14,7 @@ from .common import (
     check_model_name,
     check_output,
     check_private_schema,
+    csv_options,
     parse_conditions,
     print_privacy,
     privacy_params,
@@ -39,7 +40,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     source, output = Path(args.input), Path(args.output)
     check_output(output, [source], args.overwrite)
-    schema = infer_schema(read_table(source))
+    reading, _ = csv_options(args)
+    schema = infer_schema(read_table(source, **reading))
     with atomic_path(output, suffix=".tmp") as tmp:
         Path(tmp).write_text(schema.to_json(indent=2) + "\n", encoding="utf-8")
     print(f"wrote a draft schema of {len(schema)} columns to {output}")
@@ -64,7 +66,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             "--target only applies with --model auto (it steers the selection) or marginal (it fixes the measured pairs)"
         )
     name = check_model_name(args.model)
-    df = read_table(source)
+    reading, writing = csv_options(args)
+    df = read_table(source, **reading)
     # torch comes in with the models: only once every argument and the input have been checked
     from ..synthesizers.base import check_conditions
     from ..synthesizers.registry import get_synthesizer
@@ -85,7 +88,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     model.fit(df)
     fit_seconds = time.perf_counter() - start
     synthetic = model.sample(args.rows if args.rows is not None else len(df), conditions=conditions or None)
-    write_table(synthetic, output)
+    write_table(synthetic, output, **writing)
     name = f"{model.selection_['chosen']} (chosen by auto)" if args.model == "auto" else args.model
     print(f"fitted {name} on {len(df)} rows x {df.shape[1]} columns in {fit_seconds:.1f}s")
     print(f"wrote {len(synthetic)} synthetic rows to {output}")
@@ -122,7 +125,8 @@ def cmd_oversample(args: argparse.Namespace) -> int:
     strategy = parse_strategy(args.strategy)
     if args.model is not None:
         check_model_name(args.model)
-    df = read_table(source)
+    reading, writing = csv_options(args)
+    df = read_table(source, **reading)
     # scikit-learn, imbalanced-learn and torch: only once the arguments and the input have been checked
     from ..over_sampling import GenerativeOverSampler, check_target_column, default_synthesizer
     from ..synthesizers.registry import get_synthesizer
@@ -144,7 +148,7 @@ def cmd_oversample(args: argparse.Namespace) -> int:
     X_res, y_res = sampler.fit_resample(X, y)
     balanced = X_res.copy()
     balanced.insert(df.columns.get_loc(args.target), args.target, y_res.to_numpy())
-    write_table(balanced, output)
+    write_table(balanced, output, **writing)
     if args.epsilon is None:
         print(f"class counts after:  {y_res.value_counts().sort_index().to_dict()}")
     else:  # the synthetic counts come from the noisy class histogram

@@ -14,6 +14,7 @@ import json
 import math
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ..atomic import atomic_path
-from ..exceptions import DataValidationError
+from ..exceptions import CopyRiskWarning, DataValidationError
 from ..schema import TableSchema, infer_schema
 from . import plots, registry
 from .inputs import TableInputs
@@ -419,18 +420,46 @@ def evaluate(
             "synthetic": len(synthetic),
             **({"real_holdout": len(real_holdout)} if real_holdout is not None else {}),
         },
-        "n_columns": len(schema),
+        "n_columns": len(inputs.schema),
+        "identifier_columns": [spec.name for spec in schema if spec.kind == "id"],
         "target": target,
         "sensitive": sensitive,
         "random_state": seed,
         "seconds": run.seconds,
         "seconds_total": time.perf_counter() - started,
-        "warnings": _overlap_warnings(run.results, real_train),
+        "warnings": _overlap_warnings(run.results, real_train) + _copy_warnings(run.results, real_train),
     }
-    tables = {"real_train": real_train, "synthetic": synthetic}
+    for text in info["warnings"]:
+        warnings.warn(text, CopyRiskWarning, stacklevel=2)
+    tables = {"real_train": inputs.real_train, "synthetic": inputs.synthetic}
     if real_holdout is not None:
-        tables["real_holdout"] = real_holdout
-    return AuditReport(run.results, run.skipped, registry.privacy_spent_of(model), info, tables, schema)
+        tables["real_holdout"] = inputs.real_holdout
+    return AuditReport(run.results, run.skipped, registry.privacy_spent_of(model), info, tables, inputs.schema)
+
+
+def _copy_warnings(results: list[MetricResult], real_train: pd.DataFrame) -> list[str]:
+    """Warnings when the synthetic rows copy training rows more than real rows would: the exact-copy
+    rate above its reference (the holdout's; without one, the share of training rows that have a
+    duplicate among themselves), or significantly more rows closer to train than to the holdout."""
+    by_name = {r.name: r for r in results}
+    found = []
+    copies = by_name.get("exact_copy_rate")
+    if copies is not None:
+        reference = copies.details.get("reference")
+        if reference is None:
+            reference = float(real_train.duplicated(keep=False).mean())
+        if copies.value > max(2 * reference, reference + 0.02):
+            found.append(
+                f"{copies.value:.1%} of the synthetic rows are exact copies of training rows (real rows would give "
+                f"{reference:.1%}): the synthetic table echoes the real one; do not share it as a private copy"
+            )
+    closer = by_name.get("closer_to_train_share")
+    if closer is not None and closer.value > 0.6 and closer.details.get("binomial_p_value", 1.0) < 0.01:
+        found.append(
+            f"{closer.value:.0%} of the synthetic rows are closer to a training row than to a holdout row (reference 50%): "
+            "the generator reproduces its training rows"
+        )
+    return found
 
 
 def _overlap_warnings(results: list[MetricResult], real_train: pd.DataFrame) -> list[str]:
