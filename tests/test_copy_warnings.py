@@ -47,3 +47,18 @@ def test_evaluate_warns_in_the_first_lines_when_rows_are_copies():
         warnings.simplefilter("error", CopyRiskWarning)
         report = evaluate(real, _table(300, seed=2), holdout)
     assert report.info["warnings"] == []
+
+
+def test_extra_synthetic_columns_are_named(tmp_path, capsys):
+    from synthaug.cli import main
+    from synthaug.exceptions import SynthaugWarning
+
+    real, synthetic = _table(100), _table(100, seed=1)
+    synthetic["leftover"] = 1.0
+    with pytest.warns(SynthaugWarning, match=r"\['leftover'\] that real_train lacks"):
+        report = evaluate(real, synthetic)
+    assert any("leftover" in text for text in report.info["warnings"])
+    real.to_csv(tmp_path / "r.csv", index=False)
+    synthetic.to_csv(tmp_path / "s.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "r.csv"), str(tmp_path / "s.csv"), "--report", str(tmp_path / "r.pdf")]) == 2
+    assert ".html" in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()

@@ -76,3 +76,13 @@ def test_switched_off_by_parameters():
     assert "Hamlet" in model.transformer_.schema_["city"].categories
     with pytest.raises(ParameterError, match="min_category_count"):
         MarginalSynthesizer(min_category_count=0).fit(data)
+
+
+def test_mixed_value_types_are_modelled_as_text():
+    from synthaug.exceptions import SynthaugWarning
+
+    data = pd.DataFrame({"m": pd.Series([1, "a", 2.5, "a", 1, None] * 20, dtype=object), "x": np.arange(120.0)})
+    with pytest.warns(SynthaugWarning, match=r"\['m'\] mix value types"):
+        out = MarginalSynthesizer(random_state=0).fit(data).sample(200)
+    assert set(out["m"].dropna()) == {"1", "a", "2.5"} and out["m"].isna().any()
+    assert data["m"].iloc[0] == 1  # the input is not changed

@@ -68,8 +68,12 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     name = check_model_name(args.model)
     reading, writing = csv_options(args)
     df = read_table(source, **reading)
+    from ..synthesizers.condition_support import check_conditions, problem_of
+
+    # under DP the released categories are checked by sample(), not the private values
+    private = args.epsilon is not None
+    numeric = check_conditions(df, conditions, problem_of(name), schema=declared.get("schema"), private=private)
     # torch comes in with the models: only once every argument and the input have been checked
-    from ..synthesizers.base import check_conditions
     from ..synthesizers.registry import get_synthesizer
 
     params = {"random_state": args.seed, "verbose": not args.quiet, **privacy_params(args, len(df)), **declared}
@@ -80,8 +84,6 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             raise CLIError(f"--target {args.target!r} is not a column of {source.name}; columns are {list(df.columns)}")
         params["target"] = args.target
     model = get_synthesizer(name, **training_params(args, **params))
-    # under DP the released categories are checked by sample(), not the private values
-    numeric = check_conditions(df, conditions, type(model), schema=declared.get("schema"), private=args.epsilon is not None)
     if args.model == "auto" and conditions:
         narrow_candidates(model, list(conditions), numeric)
     start = time.perf_counter()

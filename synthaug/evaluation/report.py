@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ..atomic import atomic_path
-from ..exceptions import CopyRiskWarning, DataValidationError
+from ..exceptions import CopyRiskWarning, DataValidationError, SynthaugWarning
 from ..schema import TableSchema, infer_schema
 from . import plots, registry
 from .inputs import TableInputs
@@ -427,14 +427,25 @@ def evaluate(
         "random_state": seed,
         "seconds": run.seconds,
         "seconds_total": time.perf_counter() - started,
-        "warnings": _overlap_warnings(run.results, real_train) + _copy_warnings(run.results, real_train),
     }
+    copies = _copy_warnings(run.results, real_train)
+    info["warnings"] = _extra_columns(real_train, synthetic, real_holdout) + _overlap_warnings(run.results, real_train) + copies
     for text in info["warnings"]:
-        warnings.warn(text, CopyRiskWarning, stacklevel=2)
+        warnings.warn(text, CopyRiskWarning if text in copies else SynthaugWarning, stacklevel=2)
     tables = {"real_train": inputs.real_train, "synthetic": inputs.synthetic}
     if real_holdout is not None:
         tables["real_holdout"] = inputs.real_holdout
     return AuditReport(run.results, run.skipped, registry.privacy_spent_of(model), info, tables, inputs.schema)
+
+
+def _extra_columns(real_train: pd.DataFrame, synthetic: pd.DataFrame, real_holdout: pd.DataFrame | None) -> list[str]:
+    """A warning naming the columns of the synthetic (or holdout) table that real_train lacks: not compared."""
+    found = []
+    for label, table in (("synthetic", synthetic), ("real_holdout", real_holdout)):
+        extra = [] if table is None else [str(c) for c in table.columns if c not in real_train.columns]
+        if extra:
+            found.append(f"the {label} table has column(s) {extra} that real_train lacks; they are not compared")
+    return found
 
 
 def _copy_warnings(results: list[MetricResult], real_train: pd.DataFrame) -> list[str]:

@@ -23,12 +23,13 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import ConditionError, CopyRiskWarning, DataValidationError, SchemaError
+from ..exceptions import ConditionError, CopyRiskWarning, DataValidationError, SchemaError, SynthaugWarning
 from ..identifiers import IdentifierDraw, IdentifierFormat, identifier_columns, learn_formats
 from ..privacy.ledger import public_history
 from ..rare_categories import merge_rare_categories
 from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted_categories
 from ..transform.tabular import TabularTransformer, as_frame
+from .condition_support import support_problem
 from .condition_values import NumericRange, clip_to_range, numeric_range
 from .core import SynthesizerCore, check_n_samples, draw_seed
 from .params import POSITIVE_INT, param
@@ -56,49 +57,21 @@ def warn_if_tiny(n_rows: int) -> None:
         )
 
 
-def check_conditions(
-    frame: pd.DataFrame,
-    conditions: Mapping[str, Any],
-    model_class: type | None = None,
-    *,
-    schema: TableSchema | None = None,
-    private: bool = False,
-) -> list[str]:
-    """Fail early (before training) on a condition that ``sample`` would refuse: an unknown column,
-    several columns or a numeric range for a model that cannot take them, a malformed range,
-    and (unless ``private``: the message would show private values) a category absent from
-    ``frame``. Column kinds come from ``schema``, else from the dtypes (``private``) or inference.
-    Returns the conditioned columns that are numeric."""
-    if not conditions:
-        return []
-    columns = [str(c) for c in frame.columns]
-    for column in conditions:
-        if str(column) not in columns:
-            raise ConditionError(f"condition on unknown column {column!r}; columns are {columns}")
-    named = frame[[str(c) for c in conditions]]
-    if schema is None or any(str(c) not in schema for c in conditions):
-        schema = dtype_schema(named) if private else infer_schema(named)
-    identifiers = [str(c) for c in conditions if schema[str(c)].kind == "id"]
-    if identifiers:
-        raise ConditionError(f"condition on {identifiers[0]!r}: it is an identifier column (not modelled, fresh values)")
-    numeric = [str(c) for c in conditions if not schema[str(c)].is_discrete]
-    problem = model_class.condition_support_problem([str(c) for c in conditions], numeric) if model_class else None
-    if problem:
-        raise ConditionError(problem)
-    for column, value in conditions.items():
-        if str(column) in numeric:
-            numeric_range(schema[str(column)], value)
-        elif not private:
-            _check_seen(named[str(column)], str(column), value)
-    return numeric
-
-
-def _check_seen(values: pd.Series, column: str, value: Any) -> None:
-    seen = {str(v) for v in values.dropna().unique()}
-    requested = [value] if np.ndim(value) == 0 else list(value)
-    unseen = sorted({str(v) for v in requested} - seen)
-    if unseen:
-        raise ConditionError(f"condition {column}={unseen[:5]}: value not present in the data; seen values: {sorted(seen)[:20]}")
+def _text_for_mixed_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns that mix value types (``1``, ``"a"``, ``2.5``) as text, so that their values match
+    the categories inferred from them; warns naming the columns."""
+    mixed = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
+    ]
+    if not mixed:
+        return frame
+    warnings.warn(f"column(s) {mixed} mix value types; they are modelled and written back as text", SynthaugWarning, stacklevel=4)
+    for column in mixed:
+        values = frame[column]
+        frame[column] = values.astype(str).where(values.notna(), None)
+    return frame
 
 
 def _match_text(values: pd.Series, categories: list[Any]) -> pd.Series:
@@ -262,6 +235,7 @@ class BaseSynthesizer(SynthesizerCore):
         self.n_features_in_ = frame.shape[1]
         if is_frame:
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        frame = _text_for_mixed_types(frame)
         self.target_column_ = None
         self.target_kind_ = None
         self.target_name_ = None
@@ -392,19 +366,7 @@ class BaseSynthesizer(SynthesizerCore):
     def condition_support_problem(cls, columns: list[str], numeric: list[str]) -> str | None:
         """Why this model cannot condition on ``columns`` (``numeric``: those of them that are
         numeric), or ``None`` when it can; needs no fitted model (the CLI asks before training)."""
-        if numeric and not cls.range_conditions:
-            spec = numeric[0]
-            return (
-                f"condition on numeric column {spec!r}: {cls.__name__} conditions only on categorical and boolean "
-                "columns; the 'autoregressive' model also takes numeric values and ranges"
-            )
-        if len(columns) > 1 and not cls.multi_column_conditions:
-            return (
-                f"conditions on {columns}: {cls.__name__} conditions on one column at a time (it was trained with one "
-                "condition per row, so several at once would not follow the data); 'autoregressive' takes any set of "
-                "columns, 'diffusion' several categorical ones"
-            )
-        return None
+        return support_problem(cls.__name__, cls.multi_column_conditions, cls.range_conditions, columns, numeric)
 
     def _category_codes(self, column: str, value: Any, n: int) -> np.ndarray:
         """Slot of every row's requested category of discrete ``column``."""
