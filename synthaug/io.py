@@ -77,7 +77,8 @@ def _check_csv_shape(df: pd.DataFrame, path: Path, sep: str) -> None:
     if found and (df.shape[1] == 1 or longer):
         raise DataFileError(
             f"{str(path)!r} parsed as one column, but its header {header[:60]!r} holds {found[0]!r}: pass --sep "
-            f"{found[0]!r} (and --decimal ',' if numbers are written 1,5)"
+            f"{found[0]!r} (and --decimal ',' if numbers are written 1,5; in a pipeline input.sep and input.decimal, "
+            "in Python read_table(path, sep=..., decimal=...))"
         )
     if longer:
         raise DataFileError(

@@ -16,7 +16,7 @@ from typing import Any
 from .exceptions import PrivacyError, SpecError
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "input": ("path", "dataset", "target", "holdout"),
+    "input": ("path", "dataset", "target", "holdout", "sep", "decimal", "encoding"),
     "schema": (),  # free-form: {column = {override ...}}
     "synthesizer": ("name", "params"),
     "privacy": ("epsilon", "delta", "max_grad_norm", "accountant", "preprocessing_share"),
@@ -155,11 +155,29 @@ def _check_input(spec: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
     target = _string(section, "input", "target")
     if target is not None:
         resolved["target"] = target
+    resolved.update(_csv_keys(section))
     holdout = section.get("holdout", DEFAULT_HOLDOUT)
     if not _is_number(holdout) or not 0 < holdout < 1:
         raise SpecError(f"input.holdout must be a fraction in (0, 1) (the share of rows kept out of training), got {holdout!r}")
     resolved["holdout"] = float(holdout)
     return resolved
+
+
+def _csv_keys(section: Mapping[str, Any]) -> dict[str, str]:
+    """input.sep, input.decimal (one character each) and input.encoding, for CSV inputs."""
+    import codecs
+
+    found = {k: _string(dict(section), "input", k) for k in ("sep", "decimal", "encoding")}
+    found = {k: v for k, v in found.items() if v is not None}
+    for key in ("sep", "decimal"):
+        if key in found and len(found[key]) != 1:
+            raise SpecError(f"input.{key} must be one character, got {found[key]!r}")
+    if "encoding" in found:
+        try:
+            codecs.lookup(found["encoding"])
+        except LookupError as exc:
+            raise SpecError(f"input.encoding: unknown encoding {found['encoding']!r}") from exc
+    return found
 
 
 def _check_schema(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -35,7 +35,7 @@ class TableRunner:
             return load_dataset(source["dataset"]).frame
         from .io import read_table
 
-        return read_table(source["path"])
+        return read_table(source["path"], **{k: source[k] for k in ("sep", "decimal", "encoding") if k in source})
 
     def split(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``(train, holdout)``: a seeded split, stratified on a discrete target."""

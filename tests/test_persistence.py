@@ -214,3 +214,16 @@ def test_a_fresh_process_loads_through_persistence(fitted, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["CTGANSynthesizer", "5"]
     assert type(synthaug.load_model(path)) is type(fitted) and synthaug.load is synthaug.load_model
+
+
+def test_a_generator_state_from_another_device_kind_reseeds_deterministically():
+    import torch
+
+    from synthaug.synthesizers.core import generator_from_state
+
+    cuda_like = torch.tensor(list(range(16)), dtype=torch.uint8)  # CUDA keeps a 16-byte seed and offset
+    draws = [torch.rand(3, generator=generator_from_state(cuda_like, torch.device("cpu"))) for _ in range(2)]
+    assert torch.equal(draws[0], draws[1])
+    cpu = torch.Generator().manual_seed(5)
+    state = cpu.get_state()
+    assert torch.equal(torch.rand(3, generator=generator_from_state(state, torch.device("cpu"))), torch.rand(3, generator=cpu))

@@ -188,6 +188,8 @@ def test_an_auto_pipeline_saves_the_chosen_model(data_csv, tmp_path):
         ({"evaluate": {"sensitive": 3}}, "evaluate.sensitive must be a non-empty string"),
         ({"schema": {"age": {"bound": [0, 1]}}}, "unknown key schema.age.bound; allowed: kind, categories, bounds"),
         ({"schema": {"age": 3}}, "schema.age must be a table"),
+        ({"input": {"dataset": "iris", "sep": ";;"}}, "input.sep must be one character"),
+        ({"input": {"dataset": "iris", "encoding": "klingon"}}, "unknown encoding 'klingon'"),
     ],
 )
 def test_invalid_specs_name_the_key_and_the_allowed_values(tmp_path, change, message):
@@ -377,3 +379,14 @@ def test_shipped_digits_pipeline_runs(tmp_path, capsys):
     assert main(["run", str(PIPELINES / "digits.toml"), "--output", str(tmp_path / "d"), "--epochs", "1", "-q"]) == 0
     assert IMAGE_FILES <= {p.name for p in (tmp_path / "d").iterdir()}
     assert "classification_accuracy_score" in capsys.readouterr().out
+
+
+def test_a_semicolon_csv_with_decimal_commas_runs_with_input_sep_and_decimal(data_csv, tmp_path):
+    semicolons = data_csv.with_name("table_de.csv")
+    pd.read_csv(data_csv).to_csv(semicolons, sep=";", decimal=",", index=False)
+    spec = tiny_spec(semicolons, tmp_path / "out")
+    with pytest.raises(DataFileError, match="--sep ';'"):
+        SynthesisPipeline(spec).run()
+    spec["input"].update(sep=";", decimal=",")
+    SynthesisPipeline(spec).run()
+    assert pd.read_csv(tmp_path / "out" / "synthetic.csv").shape[1] == pd.read_csv(data_csv).shape[1]

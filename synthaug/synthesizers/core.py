@@ -61,8 +61,24 @@ def resolve_device(device: str | torch.device) -> torch.device:
     except (RuntimeError, TypeError) as exc:
         raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ParameterError(f"device {device!r} asked for, but CUDA is not available")
+        raise ParameterError(
+            f"device {device!r} asked for, but CUDA is not available (a model saved on a GPU loads here with "
+            "synthaug.load(path, device='cpu'))"
+        )
     return resolved
+
+
+def generator_from_state(state: torch.Tensor, device: torch.device) -> torch.Generator:
+    """A generator on ``device`` continuing from a saved state. A state saved on another kind of
+    device (CUDA's Philox seed and offset on a CPU, or the reverse) cannot be set: the new
+    generator is then seeded from the state's bytes, so loading stays deterministic."""
+    generator = torch.Generator(device=device)
+    try:
+        generator.set_state(state)
+    except RuntimeError:
+        seed = int.from_bytes(bytes(state.to(torch.uint8).flatten()[:8].tolist()), "little") & (2**63 - 1)
+        generator.manual_seed(seed)
+    return generator
 
 
 def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
@@ -95,9 +111,7 @@ class GeneratorPickling:
         generator_state = state.get("_sampling_generator_")
         self.__dict__.update(state)
         if isinstance(generator_state, torch.Tensor):
-            generator = torch.Generator(device=self.device_)
-            generator.set_state(generator_state)
-            self._sampling_generator_ = generator
+            self._sampling_generator_ = generator_from_state(generator_state, self.device_)
 
 
 @declare_parameters
@@ -189,9 +203,7 @@ class SynthesizerCore(GeneratorPickling, BaseEstimator, metaclass=ABCMeta):
         self.device_ = resolve_device(self.device)
         self.privacy_spent_ = dict(state["privacy_spent"])
         self.history_ = list(state.get("history", []))
-        generator = torch.Generator(device=self.device_)
-        generator.set_state(tensors["sampling_generator_state"])
-        self._sampling_generator_ = generator
+        self._sampling_generator_ = generator_from_state(tensors["sampling_generator_state"], self.device_)
 
 
 class NetworkTraining(SynthesizerCore):
