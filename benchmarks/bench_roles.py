@@ -27,6 +27,11 @@ import torch
 
 from synthaug.synthesizers.registry import get_synthesizer
 
+try:  # run as a script: benchmarks/ is on sys.path
+    import _common as common
+except ImportError:  # imported as benchmarks.bench_roles
+    from benchmarks import _common as common
+
 TARGET_RATIO = 1.20
 N_MERCHANTS = 5_000
 
@@ -46,18 +51,22 @@ def base_table(n_rows: int, seed: int) -> pd.DataFrame:
     )
 
 
-def wide_table(base: pd.DataFrame, seed: int) -> pd.DataFrame:
+def wide_table(base: pd.DataFrame, seed: int, levels: str) -> pd.DataFrame:
+    """``base`` with an ID, a free-text column and a 5,000-level categorical (``levels``: drawn
+    ``uniform``, or ``zipf``: level k with weight 1/k, as merchants or postcodes)."""
     rng = np.random.default_rng(seed + 1)
     n_rows = len(base)
     wide = base.copy()
     wide.insert(0, "customer_id", pd.Series(rng.permutation(n_rows) + 1).map("CUST-{:07d}".format))
     wide["comment"] = pd.Series(np.arange(n_rows)).map("called about invoice {} today".format)
-    wide["merchant"] = pd.Series(rng.integers(0, N_MERCHANTS, n_rows)).map("merchant-{:04d}".format)
+    weights = np.ones(N_MERCHANTS) if levels == "uniform" else 1.0 / np.arange(1, N_MERCHANTS + 1)
+    merchant = rng.choice(N_MERCHANTS, n_rows, p=weights / weights.sum())
+    wide["merchant"] = pd.Series(merchant).map("merchant-{:04d}".format)
     return wide
 
 
-def fit_seconds(name: str, frame: pd.DataFrame, epochs: int, seed: int) -> tuple[float, Any]:
-    model = get_synthesizer(name, epochs=epochs, random_state=seed)
+def fit_seconds(name: str, frame: pd.DataFrame, epochs: int, seed: int, max_categories: int) -> tuple[float, Any]:
+    model = get_synthesizer(name, epochs=epochs, random_state=seed, max_categories=max_categories)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -65,17 +74,18 @@ def fit_seconds(name: str, frame: pd.DataFrame, epochs: int, seed: int) -> tuple
     return time.perf_counter() - start, model
 
 
-def run(models: list[str], n_rows: int, epochs: int, seed: int, repeats: int) -> list[dict[str, Any]]:
+def run(base: pd.DataFrame, models: list[str], epochs: int, seed: int, repeats: int, **options: Any) -> list[dict[str, Any]]:
     torch.set_num_threads(1)
-    base = base_table(n_rows, seed)
-    wide = wide_table(base, seed)
+    n_rows = len(base)
+    wide = wide_table(base, seed, options["levels"])
+    cap = options["max_categories"]
     rows = []
     for name in models:
         times: dict[str, list[float]] = {"base": [], "wide": []}
         model = None
         for _ in range(repeats):  # A/B/A/B
-            times["base"].append(fit_seconds(name, base, epochs, seed)[0])
-            seconds, model = fit_seconds(name, wide, epochs, seed)
+            times["base"].append(fit_seconds(name, base, epochs, seed, cap)[0])
+            seconds, model = fit_seconds(name, wide, epochs, seed, cap)
             times["wide"].append(seconds)
         out = model.sample(n_rows, random_state=seed)
         repeated = int(out["customer_id"].isin(set(wide["customer_id"])).sum())
@@ -102,9 +112,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--base", default="generated", help="'generated' (--rows rows) or a dev table (attrition, cps1988, ...)")
+    parser.add_argument("--levels", choices=["uniform", "zipf"], default="zipf", help="how the 5,000 levels are drawn")
+    parser.add_argument("--max-categories", type=int, default=50, help="the synthesizers' max_categories (default 50)")
+    common.add_path_arguments(parser)
     args = parser.parse_args()
-    rows = run(args.models, args.rows, args.epochs, args.seed, args.repeats)
-    print(f"{args.rows} rows, {args.epochs} epochs, one torch thread, median of {args.repeats} A/B fits")
+    base = base_table(args.rows, args.seed) if args.base == "generated" else common.load_table(args.base, args.data_dir)[0]
+    rows = run(base, args.models, args.epochs, args.seed, args.repeats, levels=args.levels, max_categories=args.max_categories)
+    print(
+        f"base {args.base}: {base.shape[0]} rows x {base.shape[1]} columns; 5,000 levels drawn {args.levels}; "
+        f"max_categories={args.max_categories}; {args.epochs} epochs, one torch thread, median of {args.repeats} A/B fits"
+    )
     print("| model | base fit s | + id, text, 5,000 levels s | ratio (target <= 1.20) | output IDs in input (target 0) |")
     print("|---|---|---|---|---|")
     for r in rows:

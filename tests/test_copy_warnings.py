@@ -33,7 +33,7 @@ def test_a_tiny_fit_warns_that_it_can_only_echo():
                 ColumnSpec("c", "categorical", "object", categories=["a", "b"], public=True),
             ]
         )
-        MarginalSynthesizer(dp=DPConfig(1.0), schema=schema, random_state=0).fit(_table(10))  # DP: noise, not copies
+        MarginalSynthesizer(dp=DPConfig(1.0), schema=schema, random_state=0).fit(_table(40))  # DP: noise, not copies
 
 
 def test_evaluate_warns_in_the_first_lines_when_rows_are_copies():

@@ -15,15 +15,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..io import read_table
 
     inputs = [Path(args.real), Path(args.synthetic)] + ([Path(args.holdout)] if args.holdout else [])
-    if args.report and Path(args.report).suffix.lower() not in (".html", ".htm"):
-        raise DataFileError(f"--report writes a self-contained HTML file: give it a .html name, not {args.report!r}")
-    if args.json and Path(args.json).suffix.lower() != ".json":
-        raise DataFileError(f"--json writes JSON: give it a .json name, not {args.json!r}")
     outputs = [Path(p) for p in (args.report, args.json) if p]
     if len(outputs) == 2 and outputs[0].resolve() == outputs[1].resolve():
         raise DataFileError(f"--report and --json are the same file {args.report!r}")
     for output in outputs:
         check_output(output, inputs, args.overwrite)
+    if args.report and Path(args.report).suffix.lower() not in (".html", ".htm"):
+        raise DataFileError(f"--report writes a self-contained HTML file: give it a .html name, not {args.report!r}")
+    if args.json and Path(args.json).suffix.lower() != ".json":
+        raise DataFileError(f"--json writes JSON: give it a .json name, not {args.json!r}")
     reading, _ = csv_options(args)
     real, synthetic = read_table(inputs[0], **reading), read_table(inputs[1], **reading)
     holdout = read_table(inputs[2], **reading) if args.holdout else None

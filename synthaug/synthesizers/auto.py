@@ -81,7 +81,7 @@ class AutoSynthesizer(SynthesizerCore):
     callbacks: Sequence[Any] | None = param(None, None, list, tuple)
     schema: Any = param(None, None, object)
     min_category_count: int = param(3, POSITIVE_INT)
-    max_categories: int | None = param(200, None, POSITIVE_INT)
+    max_categories: int | None = param(50, None, POSITIVE_INT)
 
     def _check_model_params(self) -> None:
         names = list(self.candidates)

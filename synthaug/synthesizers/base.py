@@ -96,7 +96,7 @@ class BaseSynthesizer(SynthesizerCore):
 
     schema: TableSchema | Mapping[str, Any] | None = param(None, None, TableSchema, Mapping)
     min_category_count: int = param(3, POSITIVE_INT)
-    max_categories: int | None = param(200, None, POSITIVE_INT)
+    max_categories: int | None = param(50, None, POSITIVE_INT)
 
     # ------------------------------------------------------------------ hooks for subclasses
     @abstractmethod
