@@ -75,7 +75,7 @@ def looks_like_identifier(series: pd.Series) -> bool:
         return span <= 2 * n or has_identifier_name(str(series.name))
     if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
         return False
-    if not all(isinstance(v, str) for v in present.unique()):
+    if pd.api.types.infer_dtype(present, skipna=True) != "string":
         return False
     text = present.astype(str)
     if text.nunique() < TEXT_DISTINCT_SHARE * n or text.str.len().max() > MAX_IDENTIFIER_LENGTH:

@@ -25,7 +25,7 @@ def _is_text(series: pd.Series) -> bool:
     dtype = series.dtype
     if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)):
         return False
-    return all(isinstance(v, str) for v in series.dropna().unique())
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
 def _kept_levels(series: pd.Series, min_count: int, max_categories: int | None) -> pd.Index:

@@ -135,8 +135,9 @@ class BaseSynthesizer(SynthesizerCore):
         rng, dp = self._begin_fit()
         frame = self._input_frame(X, y)
         frame, schema = self._set_identifiers_aside(frame, self._declared_schema(frame), private=dp is not None)
-        if dp is None:
+        if dp is None:  # under DP nothing below may depend on (or report on) the private values
             warn_if_tiny(len(frame))
+            frame = _text_for_mixed_types(frame)
             limits = {"min_count": self.min_category_count, "max_categories": self.max_categories}
             frame = merge_rare_categories(frame, schema, **limits, exclude=self._class_columns())
             if self.target_column_ is not None and schema is None:
@@ -235,7 +236,6 @@ class BaseSynthesizer(SynthesizerCore):
         self.n_features_in_ = frame.shape[1]
         if is_frame:
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        frame = _text_for_mixed_types(frame)
         self.target_column_ = None
         self.target_kind_ = None
         self.target_name_ = None
