@@ -135,8 +135,20 @@ class MarginalSynthesizer(QuantileTokens, BaseSynthesizer):
             ledger = None
         else:
             self.tree_, ledger = self._private_tree(tokens, levels, private, budget, hub)
+            self._pool_class_counts(len(data))
         self._name_edges()
         return ledger
+
+    def _pool_class_counts(self, n_rows: int) -> None:
+        """Under DP, the noisy class counts (what a private oversampler generates from) become the
+        model's own class marginal times the public row count: it pools the label's one-way
+        measurement with every measured pair that holds it (every pair, in the star), so it is far
+        less noisy than the preprocessing's count alone. Post-processing of released counts only."""
+        if self.target_column_ is None or not hasattr(self, "noisy_class_counts_"):
+            return
+        probs = self.tree_.node_probs[self._discrete_token(self.target_column_)]
+        labels = list(self.noisy_class_counts_)
+        self.noisy_class_counts_ = {label: float(p * n_rows) for label, p in zip(labels, probs[: len(labels)], strict=True)}
 
     def _class_columns(self) -> set[str]:
         return super()._class_columns() | ({self.target} if self.target is not None else set())
