@@ -9,7 +9,7 @@ uniformly). Each model is fitted on the base and the wide table in the order A/B
 thread, and the ratio of the median fit times is printed beside the issue's target (at most 1.20),
 with the number of output IDs found among the input IDs (target 0).
 
-    python benchmarks/bench_roles.py                         # 10,000 rows, ctgan and flow
+    python benchmarks/bench_roles.py                         # 10,000 rows, 30 epochs, auto's candidates and ctgan
     python benchmarks/bench_roles.py --rows 2000 --models tvae --epochs 2
 """
 
@@ -108,8 +108,8 @@ def run(base: pd.DataFrame, models: list[str], epochs: int, seed: int, repeats: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--models", nargs="+", default=["ctgan", "flow"])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--models", nargs="+", default=["flow", "autoregressive", "diffusion", "ctgan"])
+    parser.add_argument("--epochs", type=int, default=30, help="30: fixed costs do not hide the per-step cost")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--base", default="generated", help="'generated' (--rows rows) or a dev table (attrition, cps1988, ...)")
