@@ -66,6 +66,21 @@ def merge_rare_categories(
     return out
 
 
+def merge_as_seen(frame: pd.DataFrame, merged_reference: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (e.g. held-out rows) with each value that :func:`merge_rare_categories` merged away
+    in ``merged_reference`` (the merged training rows) replaced by :data:`RARE_CATEGORY`: the
+    table as the fitted model sees it, in the columns where the reference holds merged values."""
+    out = frame.copy()
+    for column in merged_reference.columns:
+        reference = merged_reference[column]
+        if column not in frame.columns or not _is_text(frame[column]) or not (reference == RARE_CATEGORY).any():
+            continue
+        series = frame[column]
+        rare = series.notna() & ~series.isin(pd.unique(reference.dropna()))
+        out[column] = series.astype(object).where(~rare, RARE_CATEGORY)
+    return out
+
+
 def _warn(merged: dict[str, tuple[int, int]], min_count: int, max_categories: int | None) -> None:
     parts = [f"{column!r}: {levels} values in {rows} rows" for column, (levels, rows) in merged.items()]
     cap = f" or beyond the {max_categories} most frequent" if max_categories is not None else ""

@@ -120,3 +120,27 @@ def test_cli_default_is_auto_and_narrows_candidates_to_the_conditions(tmp_path, 
     assert len(frame) == 30 and frame["value"].between(0, 2).all() and (frame["group"] == "a").all()
     assert main(["synthesize", str(source), "-o", str(tmp_path / "x.csv"), "--model", "flow", "--target", "group"]) == 2
     assert "--target only applies with --model auto" in capsys.readouterr().err
+
+
+def test_candidates_are_scored_on_the_table_as_modelled():
+    """Identifiers leave the scored view and free text is merged alike on both sides, so the
+    detection classifier neither sees 1,000 one-hot ID columns nor tells every model apart by
+    its `_RARE_` text (which would make every candidate's detection AUC 1)."""
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"CUST-{i:06d}" for i in rng.permutation(n)],
+            "comment": [f"called about invoice {i}" for i in range(n)],
+            "merchant": rng.choice([f"m{i}" for i in range(300)], n),
+            "x": rng.normal(size=n),
+            "label": rng.choice(["a", "b"], n),
+        }
+    )
+    model = AutoSynthesizer(max_categories=10)
+    train, held_out = frame.iloc[:300], frame.iloc[300:]
+    view_train, view_held = model._modelled_view(train, held_out, "label")
+    assert "customer_id" not in view_train and "customer_id" not in view_held
+    assert (view_train["comment"] == "_RARE_").all() and (view_held["comment"] == "_RARE_").all()
+    assert view_held["merchant"].isin(set(view_train["merchant"])).all() and view_train["merchant"].nunique() <= 11
+    assert view_held["label"].equals(held_out["label"])

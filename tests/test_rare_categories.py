@@ -86,3 +86,17 @@ def test_mixed_value_types_are_modelled_as_text():
         out = MarginalSynthesizer(random_state=0).fit(data).sample(200)
     assert set(out["m"].dropna()) == {"1", "a", "2.5"} and out["m"].isna().any()
     assert data["m"].iloc[0] == 1  # the input is not changed
+
+
+def test_merge_as_seen_maps_values_the_reference_merged_away():
+    from synthaug.rare_categories import merge_as_seen
+
+    data = _table()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RareCategoryWarning)
+        merged = merge_rare_categories(data, None, min_count=3, max_categories=200, exclude=set())
+    held_out = pd.DataFrame({"city": ["Oslo", "Vardo", "Narvik", None], "comment": ["new note"] * 4, "x": [0.0] * 4})
+    out = merge_as_seen(held_out, merged)
+    assert out["city"].tolist()[:3] == ["Oslo", RARE_CATEGORY, RARE_CATEGORY] and out["city"].isna().iloc[3]
+    assert (out["comment"] == RARE_CATEGORY).all() and out["x"].equals(held_out["x"])
+    assert held_out["city"].iloc[1] == "Vardo"  # the input is not changed

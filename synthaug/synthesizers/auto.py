@@ -22,6 +22,7 @@ when it is a candidate, else the first candidate.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from numbers import Real
 from typing import Any
@@ -32,8 +33,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import ParameterError
-from ..schema import infer_schema
+from ..exceptions import IdentifierColumnWarning, ParameterError, RareCategoryWarning
+from ..identifiers import identifier_columns
+from ..rare_categories import merge_as_seen, merge_rare_categories
+from ..schema import TableSchema, infer_schema
 from ..training.callbacks import TimeLimit
 from ..transform.tabular import as_frame
 from .core import SynthesizerCore, draw_seed
@@ -103,7 +106,8 @@ class AutoSynthesizer(SynthesizerCore):
         frame, target = self._labelled_frame(X, y)
         train, held_out = self._split(frame, target, rng)
         seed = draw_seed(rng)
-        scores = {name: self._try(name, seed, train, held_out, target, y is not None) for name in self.candidates}
+        view = self._modelled_view(train, held_out, target if y is not None else None)
+        scores = {name: self._try(name, seed, train, held_out, target, y is not None, view) for name in self.candidates}
         name = min(scores, key=lambda n: scores[n]["gap"])
         self.selection_ = {"chosen": name, "reason": _reason(name, scores), "candidates": scores}
         self.model_ = self._candidate(name, seed, epochs=scores[name]["epochs"]).fit(X, y)
@@ -143,10 +147,35 @@ class AutoSynthesizer(SynthesizerCore):
         train, held_out = train_test_split(frame, test_size=self.validation_share, random_state=draw_seed(rng), stratify=stratify)
         return train.reset_index(drop=True), held_out.reset_index(drop=True)
 
+    def _modelled_view(self, train: pd.DataFrame, held_out: pd.DataFrame, label: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``train`` and ``held_out`` as the candidates model them: text categories that they merge
+        into ``"_RARE_"`` (rare, surplus, free text) merged alike and identifier columns left out, so the scores compare what is
+        modelled (free text would make every candidate's detection AUC 1) and a 5,000-level column
+        costs the scoring classifiers 51 one-hot columns, not 5,000. ``label``: the column of ``y``
+        (its classes are kept, as the candidates keep them)."""
+        schema = self.schema
+        if schema is not None and not isinstance(schema, TableSchema):
+            schema = TableSchema.from_dict(schema)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RareCategoryWarning)  # the candidates' fits give these warnings
+            warnings.simplefilter("ignore", IdentifierColumnWarning)
+            limits = {"min_count": self.min_category_count, "max_categories": self.max_categories}
+            ids = identifier_columns(train, schema, private=False, exclude=(label,) if label else ())
+            kept = [c for c in train.columns if c not in ids]  # fresh by design: nothing to score
+            merged = merge_rare_categories(train[kept], schema, **limits, exclude={label} if label else set())
+        return merged, merge_as_seen(held_out[kept], merged)
+
     def _try(
-        self, name: str, seed: int, train: pd.DataFrame, held_out: pd.DataFrame, target: str | None, as_y: bool
+        self,
+        name: str,
+        seed: int,
+        train: pd.DataFrame,
+        held_out: pd.DataFrame,
+        target: str | None,
+        as_y: bool,
+        view: tuple[pd.DataFrame, pd.DataFrame],
     ) -> dict[str, Any]:
-        """Fit candidate ``name`` on ``train`` and score its sample against ``held_out``."""
+        """Fit candidate ``name`` on ``train`` and score its sample against ``held_out`` (in the modelled ``view``)."""
         budget = None if self.time_budget is None else self.time_budget / len(self.candidates)
         model = self._candidate(name, seed, budget=budget)
         start = time.perf_counter()
@@ -158,7 +187,7 @@ class AutoSynthesizer(SynthesizerCore):
             model.fit(train)
             synthetic = model.sample(len(held_out))
         seconds = time.perf_counter() - start
-        return {"fit_seconds": seconds, "epochs": len(model.history_), **_scores(train, held_out, synthetic, target, seed)}
+        return {"fit_seconds": seconds, "epochs": len(model.history_), **_scores(*view, synthetic, target, seed)}
 
     # ------------------------------------------------------------------ the winner's interface
     def sample(self, n_samples: int, **kwargs: Any) -> Any:
