@@ -18,6 +18,7 @@ Results go to ``benchmarks/results/scale_*.json`` and ``.md``.
 
     python benchmarks/bench_scale.py                      # 1M rows, tvae and ctgan
     python benchmarks/bench_scale.py --rows 50000 --models tvae --output-dir benchmarks/results/tmp
+    python benchmarks/bench_scale.py --models tvae --engine dask --workers 1 2   # + parallel sampling, speed-up
 """
 
 from __future__ import annotations
@@ -149,7 +150,53 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"{size_mb:.0f} MB)",
                 flush=True,
             )
+            if args.engine is not None:
+                model_path = model.save(str(Path(folder) / f"{name}.synth"))
+                results["models"][name]["parallel"] = parallel_sampling(model_path, args, Path(folder) / f"{name}_dataset")
     return results
+
+
+def parallel_sampling(model_path: str, args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
+    """``sample_to_parquet`` on ``args.engine`` with each of ``args.workers`` (one partition per
+    worker), the cluster started before the clock; rows/s, speed-up over the first, worker peak RSS."""
+    from synthaug.distributed import sample_to_parquet
+
+    rows = []
+    for workers in args.workers:
+        client, close = _engine_client(args.engine, workers)
+        try:
+            options = {"engine": args.engine, "partitions": workers, "workers": workers, "random_state": args.seed}
+            result, seconds = common.timed(
+                lambda o=options, c=client: sample_to_parquet(model_path, args.rows, out, **o, client=c, overwrite=True)
+            )
+        finally:
+            close()
+        peak = result["worker_peak_rss_gb"]
+        rows.append({"workers": workers, "seconds": seconds, "rows_per_second": args.rows / seconds, "worker_peak_rss_gb": peak})
+        speedup = rows[0]["seconds"] / seconds
+        print(
+            f"  {args.engine}, {workers} worker(s): {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s, "
+            f"speed-up {speedup:.2f} over {args.workers[0]}), worker peak RSS {result['worker_peak_rss_gb']:.2f} GB",
+            flush=True,
+        )
+    return rows
+
+
+def _engine_client(engine: str, workers: int) -> tuple[Any, Any]:
+    """A started Dask client (and its closer), so cluster start-up is not timed; Ray starts here too."""
+    if engine == "dask":
+        from dask.distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+        client = Client(cluster)
+        client.run(lambda: __import__("synthaug.persistence"))  # workers up, torch imported
+        return client, lambda: (client.close(), cluster.close())
+    if engine == "ray":
+        import ray
+
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        return None, ray.shutdown
+    return None, lambda: None
 
 
 def markdown(info: dict[str, Any], args: argparse.Namespace, results: dict[str, Any]) -> str:
@@ -176,6 +223,13 @@ def markdown(info: dict[str, Any], args: argparse.Namespace, results: dict[str, 
             f"| {r['sample_seconds']:.1f} | {r['sample_rows_per_second']:,.0f} | {r['sample_peak_rss_gb']:.2f} "
             f"| {'yes' if peak < RSS_TARGET_GB else 'no'} | {'yes' if r['sample_seconds'] < SAMPLE_TARGET_S else 'no'} |"
         )
+    for name, r in results["models"].items():
+        for p in r.get("parallel", []):
+            speedup = r["parallel"][0]["seconds"] / p["seconds"]
+            lines.append(
+                f"- {name}, `sample_to_parquet` on {args.engine} with {p['workers']} worker(s): {p['seconds']:.1f} s, "
+                f"{p['rows_per_second']:,.0f} rows/s, speed-up {speedup:.2f}, worker peak RSS {p['worker_peak_rss_gb']:.2f} GB"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -186,6 +240,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=500, help="rows per training step (default 500)")
     parser.add_argument("--chunk-size", type=int, default=65_536, help="rows per sampled chunk (default 65536)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", choices=["dask", "ray", "local"], default=None, help="also sample with sample_to_parquet")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts for --engine (default 1 2)")
     common.add_path_arguments(parser)
     return parser.parse_args(argv)
 

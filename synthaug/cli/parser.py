@@ -174,6 +174,15 @@ def _add_sample(sub: Subparsers) -> None:
         metavar="COL=VALUE",
         help="only generate rows with COL=VALUE (or COL=LOW..HIGH, as for synthesize)",
     )
+    smp.add_argument(
+        "--engine",
+        choices=["dask", "ray", "local"],
+        default=None,
+        help="draw in parallel partitions on this engine into a Parquet dataset (a folder; same rows for a seed "
+        "whatever the partitions); default: one stream into one file",
+    )
+    smp.add_argument("--workers", type=int, default=2, help="with --engine: local worker processes (default 2)")
+    smp.add_argument("--partitions", type=int, default=None, help="with --engine: tasks, one part file each (default: workers)")
     _add_run_flags(smp, "replace an existing output file", quiet=False)
 
 

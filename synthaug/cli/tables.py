@@ -166,6 +166,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ..persistence import read_metadata
 
     model_path, output = Path(args.model), Path(args.output)
+    if args.engine is not None:
+        return _sample_in_partitions(args, model_path, output)
     table_format(output)
     check_output(output, [model_path], args.overwrite)
     conditions = parse_conditions(args.condition) or None
@@ -176,4 +178,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     chunks = model.iter_samples(args.rows, chunk_size=args.chunk_size, conditions=conditions, random_state=args.seed)
     _, rows = write_table_chunks(chunks, output)  # memory bounded by one chunk
     print(f"wrote {rows} synthetic rows to {output}")
+    return 0
+
+
+def _sample_in_partitions(args: argparse.Namespace, model_path: Path, output: Path) -> int:
+    """``sample --engine``: a Parquet dataset written by parallel partitions (:mod:`synthaug.distributed`)."""
+    from ..distributed import sample_to_parquet
+
+    if output.suffix.lower() not in ("", ".parquet"):
+        raise CLIError(f"with --engine the output is a Parquet dataset (a folder): name it out.parquet or out/, not {output}")
+    if output.resolve() == model_path.resolve():
+        raise CLIError(f"output {str(output)!r} is the model file; refusing to overwrite it")
+    conditions = parse_conditions(args.condition) or None
+    result = sample_to_parquet(
+        model_path,
+        args.rows,
+        output,
+        engine=args.engine,
+        partitions=args.partitions,
+        workers=args.workers,
+        random_state=args.seed,
+        conditions=conditions,
+        overwrite=args.overwrite,
+    )
+    where = f"{result['partitions']} partitions on {args.engine}, seed {result['seed']}"
+    print(f"wrote {result['rows']} synthetic rows to {output} ({where})")
     return 0

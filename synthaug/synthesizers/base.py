@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import ConditionError, CopyRiskWarning, DataValidationError, SchemaError, SynthaugWarning
+from ..exceptions import ConditionError, CopyRiskWarning, DataValidationError, ParameterError, SchemaError, SynthaugWarning
 from ..identifiers import IdentifierDraw, IdentifierFormat, identifier_columns, learn_formats
 from ..privacy.ledger import public_history
 from ..rare_categories import merge_rare_categories
@@ -31,7 +31,7 @@ from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted
 from ..transform.tabular import TabularTransformer, as_frame
 from .condition_support import support_problem
 from .condition_values import NumericRange, clip_to_range, numeric_range
-from .core import SynthesizerCore, check_n_samples, draw_seed
+from .core import SynthesizerCore, block_seed, check_n_samples, draw_seed
 from .params import POSITIVE_INT, param
 
 if TYPE_CHECKING:
@@ -315,9 +315,50 @@ class BaseSynthesizer(SynthesizerCore):
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
             codes = {c: v if isinstance(v, NumericRange) else v[start:stop] for c, v in cond_codes.items()}
-            encoded = self._sample_encoded(stop - start, codes, generator)
-            frame = self._held_in_ranges(self.transformer_.inverse_transform(encoded), codes)
-            yield self._output(self._with_identifiers(frame, identifiers, start, stop))
+            yield self._output(self._rows(codes, generator, identifiers, start, stop))
+
+    def iter_blocks(
+        self,
+        n_samples: int,
+        blocks: range,
+        *,
+        block_rows: int,
+        random_state: int,
+        conditions: Mapping[str, Any] | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """Blocks ``blocks`` of the *block-seeded* stream of ``n_samples`` rows, one frame each
+        (the target column, if any, included under its name).
+
+        Block ``b`` holds rows ``b * block_rows`` up to ``(b + 1) * block_rows`` and is drawn with
+        a seed derived from ``(random_state, b)`` alone, so any split of the blocks among workers
+        yields the same rows (:mod:`synthaug.distributed`); identifiers come from one draw of
+        ``n_samples`` fresh values placed by ``random_state``, so they are unique across blocks.
+        Conditions are scalars (the same for every row). This stream differs from :meth:`sample`'s.
+        """
+        check_is_fitted(self, "transformer_")
+        n = check_n_samples(n_samples)
+        identifiers = self._identifier_draws(n, self._sampling_generator(random_state))
+        for block in blocks:
+            start, stop = block * block_rows, min(n, (block + 1) * block_rows)
+            if start >= stop:
+                raise ParameterError(f"block {block} of {block_rows} rows starts beyond n_samples={n}")
+            codes = self._condition_codes(stop - start, None, conditions)
+            generator = self._sampling_generator(block_seed(random_state, block))
+            frame = self._rows(codes, generator, identifiers, start, stop)
+            yield self._output_frame(frame)
+
+    def _rows(
+        self,
+        codes: Mapping[str, Condition],
+        generator: torch.Generator,
+        identifiers: Mapping[str, IdentifierDraw],
+        start: int,
+        stop: int,
+    ) -> pd.DataFrame:
+        """Rows ``start:stop`` of a draw, decoded, in range, with their identifiers (columns as fitted)."""
+        encoded = self._sample_encoded(stop - start, codes, generator)
+        frame = self._held_in_ranges(self.transformer_.inverse_transform(encoded), codes)
+        return self._with_identifiers(frame, identifiers, start, stop)
 
     def _identifier_draws(self, n: int, generator: torch.Generator) -> dict[str, IdentifierDraw]:
         """One draw of ``n`` fresh identifiers per identifier column, placed by ``generator``."""
@@ -391,6 +432,13 @@ class BaseSynthesizer(SynthesizerCore):
             if isinstance(condition, NumericRange):
                 frame[column] = clip_to_range(frame[column], self.schema_[column], condition)
         return frame
+
+    def _output_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` as one table: the fitted column names, the target (if any) last under its name."""
+        out = frame.rename(columns=dict(zip([str(c) for c in self.columns_], self.columns_, strict=True)))
+        if self.target_column_ is not None and self.target_name_ is not None and self.target_name_ not in out:
+            out = out.rename(columns={self.target_column_: self.target_name_})
+        return out
 
     def _output(self, frame: pd.DataFrame) -> Any:
         X = frame

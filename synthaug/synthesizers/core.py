@@ -97,6 +97,11 @@ def draw_seed(rng: np.random.RandomState) -> int:
     return int(rng.randint(np.iinfo(np.int32).max))
 
 
+def block_seed(seed: int, block: int) -> int:
+    """The seed of block ``block`` of a block-seeded stream: depends on ``(seed, block)`` only."""
+    return int(np.random.SeedSequence(int(seed), spawn_key=(int(block),)).generate_state(1)[0])
+
+
 class GeneratorPickling:
     """Pickling (``copy.deepcopy``, joblib) of an estimator holding a ``torch.Generator`` in
     ``_sampling_generator_``: the generator travels as its state tensor."""
