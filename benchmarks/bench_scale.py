@@ -185,9 +185,13 @@ def parallel_sampling(model_path: str, args: argparse.Namespace, out: Path) -> l
 def _engine_client(engine: str, workers: int) -> tuple[Any, Any]:
     """A started Dask client (and its closer), so cluster start-up is not timed; Ray starts here too."""
     if engine == "dask":
+        import dask
         from dask.distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+        from synthaug.distributed import _TRIM_SETTING
+
+        with dask.config.set({_TRIM_SETTING: None}):  # as sample_to_parquet's own local cluster
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
         client.run(lambda: __import__("synthaug.persistence"))  # workers up, torch imported
         return client, lambda: (client.close(), cluster.close())

@@ -16,7 +16,8 @@ Engines: ``"local"`` (this process, one partition after the other), ``"dask"`` (
 ``dask.distributed`` client: the given one, else a local cluster of ``workers`` processes;
 ``pip install 'synthaug[dask]'``) and ``"ray"`` (the running Ray instance, else a local one
 with ``workers`` CPUs; ``pip install 'synthaug[ray]'``). On a real cluster, pass its client
-(Dask) or connect Ray first, and give a ``model_path`` and ``path`` that every worker can reach.
+(Dask) or connect Ray first, and give a ``model_path`` and ``path`` that every worker can reach;
+Dask workers started without ``MALLOC_TRIM_THRESHOLD_`` draw about 1.8x faster (see ``_TRIM_SETTING``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ ENGINES = ("local", "dask", "ray")
 #: rows per block: a multiple of every model's sampling batch
 BLOCK_ROWS = 65_536
 _PART = re.compile(r"part-\d{5}\.parquet")
+#: Dask starts workers with MALLOC_TRIM_THRESHOLD_ set, which switches off glibc's adaptive mmap threshold:
+#: every large array is then a fresh mmap, and drawing 1M rows took 21.5 s instead of 12.0 s in one process
+#: (TVAE, 20 columns). Local clusters started here leave it unset.
+_TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 @dataclass(frozen=True)
@@ -197,14 +202,18 @@ def _run(tasks: list[PartitionTask], engine: str, workers: int, client: Any) -> 
 
 def _run_dask(tasks: list[PartitionTask], workers: int, client: Any) -> list[dict[str, float]]:
     try:
+        import dask
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
         raise ParameterError(f"engine='dask' needs dask.distributed: pip install 'synthaug[dask]' ({exc})") from exc
     if client is not None:
         return client.gather(client.map(write_partition, tasks, pure=False))
-    with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
-    ) as cluster:
+    with (
+        dask.config.set({_TRIM_SETTING: None}),
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+        ) as cluster,
+    ):
         with Client(cluster) as local:
             return local.gather(local.map(write_partition, tasks, pure=False))
 
