@@ -101,8 +101,11 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sep: str = ",", decimal: 
     return str(path)
 
 
-def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | Path) -> tuple[str, int]:
-    """Write DataFrame chunks one after the other to one CSV or Parquet file, atomically.
+def write_table_chunks(
+    chunks: Iterable[pd.DataFrame], path: str | Path, *, sep: str = ",", decimal: str = "."
+) -> tuple[str, int]:
+    """Write DataFrame chunks one after the other to one CSV (``sep``, ``decimal``) or Parquet
+    file, atomically.
 
     Memory stays bounded by one chunk (Parquet: one row group per chunk, through pyarrow's
     ``ParquetWriter``). Nothing appears at ``path`` unless every chunk was written.
@@ -114,7 +117,7 @@ def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | Path) -> tupl
         if fmt == "csv":
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 for i, chunk in enumerate(chunks):
-                    chunk.to_csv(handle, index=False, header=i == 0)
+                    chunk.to_csv(handle, index=False, header=i == 0, sep=sep, decimal=decimal)
                     rows += len(chunk)
             return str(path), rows
         try:

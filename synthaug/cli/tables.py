@@ -28,6 +28,8 @@ SCHEMA_NOTICE = (
     "bounds are public knowledge. What you declare public from it is your decision and outside any DP guarantee; "
     "undeclared domains are released with noise under --epsilon."
 )
+#: models that train from a Parquet input in chunks (synthaug.synthesizers.streamed.StreamedFit)
+STREAMED_MODELS = ("flow", "tvae")
 STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -67,6 +69,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         )
     name = check_model_name(args.model)
     reading, writing = csv_options(args)
+    if table_format(source) == "parquet" and name in STREAMED_MODELS and args.epsilon is None:
+        return _synthesize_streamed(args, source, output, name, conditions, {**declared}, writing)
     df = read_table(source, **reading)
     from ..synthesizers.condition_support import check_conditions, problem_of
 
@@ -95,6 +99,39 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     print(f"fitted {name} on {len(df)} rows x {df.shape[1]} columns in {fit_seconds:.1f}s")
     print(f"wrote {len(synthetic)} synthetic rows to {output}")
     print_privacy(model.privacy_spent_)
+    save_model(model, args.save_model)
+    return 0
+
+
+def _synthesize_streamed(
+    args: argparse.Namespace,
+    source: Path,
+    output: Path,
+    name: str,
+    conditions: dict[str, Any],
+    declared: dict[str, Any],
+    writing: dict[str, str],
+) -> int:
+    """``synthesize`` of a Parquet input with a model that trains from the file in chunks and
+    writes its output in chunks: memory stays bounded however many rows the file holds."""
+    from ..io import write_table_chunks
+    from ..parquet_source import ParquetSource
+
+    probe = ParquetSource(source)
+    unknown = [c for c in conditions if c not in probe.columns]
+    if unknown:
+        raise ConditionError(f"condition on unknown column {unknown[0]!r}; columns are {probe.columns}")
+    from ..synthesizers.registry import get_synthesizer
+
+    params = {"random_state": args.seed, "verbose": not args.quiet, **declared}
+    model = get_synthesizer(name, **training_params(args, **params))
+    start = time.perf_counter()
+    model.fit(source)
+    fit_seconds = time.perf_counter() - start
+    n_rows = args.rows if args.rows is not None else probe.n_rows
+    _, rows = write_table_chunks(model.iter_samples(n_rows, conditions=conditions or None), output, **writing)
+    print(f"fitted {name} on {probe.n_rows} rows x {len(probe.columns)} columns, read in chunks, in {fit_seconds:.1f}s")
+    print(f"wrote {rows} synthetic rows to {output}")
     save_model(model, args.save_model)
     return 0
 

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConditionError, CopyRiskWarning, DataValidationError, ParameterError, SchemaError, SynthaugWarning
 from ..identifiers import IdentifierDraw, IdentifierFormat, identifier_columns, learn_formats
+from ..parquet_source import is_parquet_path
 from ..privacy.ledger import public_history
 from ..rare_categories import merge_rare_categories
 from ..schema import ColumnSpec, TableSchema, dtype_schema, infer_schema, sorted_categories
@@ -131,7 +132,11 @@ class BaseSynthesizer(SynthesizerCore):
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> BaseSynthesizer:
-        """Learn the distribution of ``X`` (and of ``y`` jointly, when given)."""
+        """Learn the distribution of ``X`` (and of ``y`` jointly, when given). ``X`` may be the path
+        of a Parquet file or folder: models that can (flow, TVAE) then train from it in chunks
+        (:mod:`synthaug.synthesizers.streamed`)."""
+        if is_parquet_path(X):
+            return self._fit_parquet(X, y)
         rng, dp = self._begin_fit()
         frame = self._input_frame(X, y)
         frame, schema = self._set_identifiers_aside(frame, self._declared_schema(frame), private=dp is not None)
@@ -150,6 +155,12 @@ class BaseSynthesizer(SynthesizerCore):
             ledger = self._fit_private(frame, schema, dp, rng)
         self._end_fit(rng, ledger)
         return self
+
+    def _fit_parquet(self, path: Any, y: Any) -> BaseSynthesizer:
+        raise ParameterError(
+            f"{type(self).__name__} cannot train from a Parquet path in chunks (only flow and tvae can); load the "
+            f"table first: fit(pandas.read_parquet({str(path)!r}))"
+        )
 
     def _set_identifiers_aside(
         self, frame: pd.DataFrame, schema: TableSchema | None, *, private: bool

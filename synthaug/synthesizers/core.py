@@ -282,20 +282,25 @@ class NetworkTraining(SynthesizerCore):
         log_loss_as: str | None = "loss",
         max_grad_norm: float | None = None,
         after_step: Callable[[], None] | None = None,
+        batches: Batches | None = None,
         **adam: Any,
     ) -> tuple[list[dict[str, Any]], Any]:
         """Minimise the per-row ``losses(rows)["loss"]`` over ``modules``; returns the history and
         the private trainer (None without DP). Validation losses feed early stopping (non-DP).
-        ``after_step`` runs after every optimiser step (e.g. to average the weights)."""
+        ``after_step`` runs after every optimiser step (e.g. to average the weights). ``batches``
+        replaces the shuffled batches over ``n_rows`` rows (a streamed fit's chunks; non-DP, no
+        validation rows)."""
         if plan is not None:
             trainer = self._private_trainer(plan, modules, **adam)
             step = likelihood_step(losses, trainer, log_loss_as, after_step)
             return self._runner(step, trainer, modules, desc=desc, private=trainer), trainer
-        train_rows, held_out = self._held_out_rows(n_rows, generator)
         optimizer = make_adam([p for m in modules for p in m.parameters()], **adam)
         step = likelihood_step(losses, PlainStep(optimizer, max_grad_norm), log_loss_as, after_step)
-        validate = None if held_out is None else (lambda: {"loss": losses(held_out)["loss"]})
-        batches = ShuffledBatches(train_rows, self.batch_size, generator)
+        validate = None
+        if batches is None:
+            train_rows, held_out = self._held_out_rows(n_rows, generator)
+            validate = None if held_out is None else (lambda: {"loss": losses(held_out)["loss"]})
+            batches = ShuffledBatches(train_rows, self.batch_size, generator)
         return self._runner(step, batches, modules, desc=desc, validate=validate), None
 
     @staticmethod

@@ -24,18 +24,20 @@ from ..exceptions import DataValidationError
 from ..nn import build
 from ..nn.flows import ConditionalFlowNet
 from ..training import flow_losses
+from ..training.streaming import RowStore
 from ..transform.dequantized import DequantizedTransformer
 from ..transform.tabular import as_frame
 from .base import BaseSynthesizer
 from .conditioning import ConditionLayout, NetworkPersistence
 from .core import NetworkTraining
 from .params import LAYER_WIDTHS, NON_NEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_INT, param
+from .streamed import RowChunks, StreamedFit
 
 if TYPE_CHECKING:
     from ..privacy.plan import PrivateFit
 
 
-class FlowSynthesizer(NetworkPersistence, NetworkTraining, BaseSynthesizer):
+class FlowSynthesizer(StreamedFit, NetworkPersistence, NetworkTraining, BaseSynthesizer):
     """Normalizing flow for mixed-type tables, with exact conditional sampling and ``score_samples``.
 
     Parameters:
@@ -89,18 +91,25 @@ class FlowSynthesizer(NetworkPersistence, NetworkTraining, BaseSynthesizer):
         self.flow_net_ = build(lambda: ConditionalFlowNet(dim, context, self.n_layers, self.hidden_dims), self.device_, generator)
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(
-        self, data: np.ndarray, rng: np.random.RandomState, private: PrivateFit | None = None
-    ) -> dict[str, Any] | None:
-        generator = self._init_networks(rng)
+    def _row_arrays(self, data: np.ndarray) -> dict[str, np.ndarray]:
         codes = self._training_codes
         del self._training_codes
-        self.conditions_ = self.layout_.sampler(codes[:, : len(self.layout_.columns)], private)
+        return {"numeric": data[:, : self.transformer_.n_numeric_], "codes": codes}
+
+    def _fit_rows(
+        self,
+        rows: dict[str, np.ndarray],
+        rng: np.random.RandomState,
+        private: PrivateFit | None = None,
+        chunks: RowChunks | None = None,
+    ) -> dict[str, Any] | None:
+        generator = self._init_networks(rng)
+        self.conditions_ = self.layout_.sampler(rows["codes"][:, : len(self.layout_.columns)], private)
         t, to = self.transformer_, dict(dtype=torch.float32, device=self.device_)
+        store = RowStore(**self._row_tensors(rows))
         losses = flow_losses(
             self.flow_net_,
-            torch.as_tensor(data[:, : t.n_numeric_], **to),
-            torch.as_tensor(codes, device=self.device_),
+            store,
             torch.as_tensor(t.bin_low_, **to),
             torch.as_tensor(t.bin_width_, **to),
             self.conditions_,
@@ -108,8 +117,9 @@ class FlowSynthesizer(NetworkPersistence, NetworkTraining, BaseSynthesizer):
             generator,
         )
         self.history_, trainer = self._train_likelihood(
-            losses, [self.flow_net_], len(data), generator, private, desc="Flow", log_loss_as="nll",
-            max_grad_norm=self.max_grad_norm, lr=self.learning_rate, weight_decay=self.weight_decay,
+            losses, [self.flow_net_], store.n_rows, generator, private, desc="Flow", log_loss_as="nll",
+            max_grad_norm=self.max_grad_norm, batches=self._row_batches(store, chunks, generator),
+            lr=self.learning_rate, weight_decay=self.weight_decay,
         )  # fmt: skip
         self.flow_net_.eval()
         return self._close_private(private, trainer, ["flow network"])

@@ -17,10 +17,12 @@ from torch import nn
 
 from ..nn import LearntScale, SpanActivation, SpanLikelihood, build, relu_mlp
 from ..training import vae_losses
+from ..training.streaming import RowStore
 from .base import BaseSynthesizer
 from .conditioning import ConditionalDecoding, ConditionLayout
 from .core import NetworkTraining
 from .params import LAYER_WIDTHS, NON_NEGATIVE, POSITIVE, POSITIVE_INT, param
+from .streamed import RowChunks, StreamedFit
 
 if TYPE_CHECKING:
     from ..privacy.plan import PrivateFit
@@ -56,7 +58,7 @@ class DecoderNet(nn.Module):
         return self.out(self.body(z)), self.log_scale(z)
 
 
-class TVAESynthesizer(ConditionalDecoding, NetworkTraining, BaseSynthesizer):
+class TVAESynthesizer(StreamedFit, ConditionalDecoding, NetworkTraining, BaseSynthesizer):
     """Conditional VAE for mixed-type tables.
 
     Parameters:
@@ -114,26 +116,26 @@ class TVAESynthesizer(ConditionalDecoding, NetworkTraining, BaseSynthesizer):
             self.decoder_net_.log_scale.proj.weight.fill_(_INITIAL_LOG_SCALE)
 
     # ------------------------------------------------------------------ fit
-    def _fit_encoded(
-        self, data: np.ndarray, rng: np.random.RandomState, private: PrivateFit | None = None
+    def _row_arrays(self, data: np.ndarray) -> dict[str, np.ndarray]:
+        return {"data": data, "codes": self.layout_.codes(data)}
+
+    def _fit_rows(
+        self,
+        rows: dict[str, np.ndarray],
+        rng: np.random.RandomState,
+        private: PrivateFit | None = None,
+        chunks: RowChunks | None = None,
     ) -> dict[str, Any] | None:
         generator = self._init_networks(rng)
-        codes = self.layout_.codes(data)
-        self.conditions_ = self.layout_.sampler(codes, private)
+        self.conditions_ = self.layout_.sampler(rows["codes"], private)
+        store = RowStore(**self._row_tensors(rows))
         losses = vae_losses(
-            self.encoder_net_,
-            self.decoder_net_,
-            self._likelihood,
-            torch.as_tensor(data, dtype=torch.float32, device=self.device_),
-            torch.as_tensor(codes, device=self.device_),
-            self.conditions_,
-            self.loss_factor,
-            generator,
+            self.encoder_net_, self.decoder_net_, self._likelihood, store, self.conditions_, self.loss_factor, generator
         )
         modules = [self.encoder_net_, self.decoder_net_]
         self.history_, trainer = self._train_likelihood(
-            losses, modules, len(data), generator, private, desc="TVAE", log_loss_as=None,
-            lr=self.learning_rate, weight_decay=self.l2scale,
+            losses, modules, store.n_rows, generator, private, desc="TVAE", log_loss_as=None,
+            batches=self._row_batches(store, chunks, generator), lr=self.learning_rate, weight_decay=self.l2scale,
         )  # fmt: skip
         self._eval()
         return self._close_private(private, trainer, ["encoder network", "decoder network"])

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..nn.heads import SpanLikelihood
 from .conditional import ConditionSampler
+from .streaming import RowStore
 
 
 def vae_loss(
@@ -34,21 +35,21 @@ def vae_losses(
     encoder: nn.Module,
     decoder: nn.Module,
     likelihood: SpanLikelihood,
-    data: torch.Tensor,
-    codes: torch.Tensor,
+    store: RowStore,
     conditions: ConditionSampler,
     loss_factor: float,
     generator: torch.Generator,
 ) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
-    """Per-row losses of a conditional VAE on the encoded rows ``data[rows]``.
+    """Per-row losses of a conditional VAE on the encoded rows ``store["data"][rows]`` (their
+    discrete slots in ``store["codes"]``).
 
     Each row's condition is the one-hot of one of its own discrete values, chosen at random,
     fed to both encoder and decoder; the loss is ``loss_factor * NLL + KL``.
     """
 
     def losses(rows: torch.Tensor) -> dict[str, torch.Tensor]:
-        cond = conditions.own_conditions(codes[rows], generator)
-        rec, kl = vae_loss(encoder, decoder, likelihood, data[rows], cond, loss_factor, generator)
+        cond = conditions.own_conditions(store["codes"][rows], generator)
+        rec, kl = vae_loss(encoder, decoder, likelihood, store["data"][rows], cond, loss_factor, generator)
         return {"loss": rec + kl, "reconstruction_loss": rec, "kl_loss": kl}
 
     return losses
@@ -63,27 +64,27 @@ def dequantize_batch(codes: torch.Tensor, bin_low: torch.Tensor, bin_width: torc
 
 def flow_losses(
     flow: nn.Module,
-    numeric: torch.Tensor,
-    codes: torch.Tensor,
+    store: RowStore,
     bin_low: torch.Tensor,
     bin_width: torch.Tensor,
     conditions: ConditionSampler,
     unconditional_share: float,
     generator: torch.Generator,
 ) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
-    """Per-row negative log-likelihood of a conditional flow on dequantised rows.
+    """Per-row negative log-likelihood of a conditional flow on dequantised rows: numeric
+    coordinates ``store["numeric"][rows]``, discrete levels ``store["codes"][rows]``.
 
     Each batch re-draws the dequantisation noise of the discrete levels. The context is the
     one-hot of one of the row's own discrete values, or all zeros for a share
     ``unconditional_share`` of rows, so one network serves unconditional sampling and density
     (zero context) and exact conditional sampling.
     """
-    n_cond, device = conditions.n_discrete, numeric.device
+    n_cond, device = conditions.n_discrete, bin_low.device
 
     def losses(rows: torch.Tensor) -> dict[str, torch.Tensor]:
-        batch_codes = codes[rows]
+        batch_codes, numeric = store["codes"][rows], store["numeric"][rows]
         u = torch.rand(batch_codes.shape, generator=generator, device=device, dtype=numeric.dtype)
-        x = torch.cat([numeric[rows], dequantize_batch(batch_codes, bin_low, bin_width, u)], dim=1)
+        x = torch.cat([numeric, dequantize_batch(batch_codes, bin_low, bin_width, u)], dim=1)
         context = conditions.own_conditions(batch_codes[:, :n_cond], generator, dtype=numeric.dtype)
         keep = torch.rand(rows.shape[0], generator=generator, device=device) >= unconditional_share
         context = context * keep.unsqueeze(1).to(context.dtype)
