@@ -19,6 +19,13 @@ Results go to ``benchmarks/results/scale_*.json`` and ``.md``.
     python benchmarks/bench_scale.py                      # 1M rows, tvae and ctgan
     python benchmarks/bench_scale.py --rows 50000 --models tvae --output-dir benchmarks/results/tmp
     python benchmarks/bench_scale.py --models tvae --engine dask --workers 1 2   # + parallel sampling, speed-up
+    python benchmarks/bench_scale.py --from-parquet --rows 20000000 --models flow --batch-size 5000 --engine dask
+
+With ``--from-parquet`` the table is written to a temporary Parquet file block by block (1M rows
+at a time, never whole in memory), each model is fitted from the file for one epoch
+(``fit(path)``: chunks of 131,072 rows encoded on the fly, see ``synthaug.synthesizers.streamed``)
+and sampled with ``--engine``; the peak RSS of the generation, of the fit and of each worker is
+printed (target: under 4 GB).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ except ImportError:  # imported as benchmarks.bench_scale
     from benchmarks import _common as common
 
 RSS_TARGET_GB = 4.0
+#: row-group size of the generated Parquet table (the streamed fit shuffles row groups each epoch)
+ROW_GROUP_ROWS = 131_072
 SAMPLE_TARGET_S = 60.0
 
 
@@ -101,6 +110,46 @@ def measured(fn: Any) -> tuple[Any, float, float]:
     _reset_peak()
     result, seconds = common.timed(fn)
     return result, seconds, _peak_gb()
+
+
+# --------------------------------------------------------------------------- table on disk
+def write_parquet_table(path: Path, n_rows: int, seed: int, block_rows: int = 1_000_000) -> None:
+    """The generated table written block by block (each block from its own seed) to one Parquet
+    file with row groups of ``ROW_GROUP_ROWS``: never more than one block in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for block, start in enumerate(range(0, n_rows, block_rows)):
+            frame = make_table(min(block_rows, n_rows - start), seed * 100_003 + block)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def run_from_parquet(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """``--from-parquet``: the table generated on disk, each model fitted from the file for one epoch
+    (``fit(path)``, chunk by chunk), then sampled in parallel with ``--engine``."""
+    import synthaug
+
+    path = folder / "table.parquet"
+    _, gen_s, gen_gb = measured(lambda: write_parquet_table(path, args.rows, args.seed))
+    size_gb = path.stat().st_size / 1024**3
+    print(f"wrote {args.rows:,} x 20 to {path.name} ({size_gb:.2f} GB) in {gen_s:.1f} s (peak RSS {gen_gb:.2f} GB)", flush=True)
+    results: dict[str, Any] = {"generate": {"seconds": gen_s, "peak_rss_gb": gen_gb, "parquet_gb": size_gb}, "models": {}}
+    for name in args.models:
+        model = synthaug.get_synthesizer(name, epochs=1, batch_size=args.batch_size, random_state=args.seed)
+        _, fit_s, fit_gb = measured(lambda m=model: m.fit(path))
+        results["models"][name] = {"fit_seconds": fit_s, "fit_peak_rss_gb": fit_gb}
+        print(f"{name}: fit from Parquet (1 epoch) {fit_s:.1f} s, peak RSS {fit_gb:.2f} GB", flush=True)
+        if args.engine is not None:
+            model_path = model.save(str(folder / f"{name}.synth"))
+            results["models"][name]["parallel"] = parallel_sampling(model_path, args, folder / f"{name}_dataset")
+    return results
 
 
 # --------------------------------------------------------------------------- run
@@ -237,6 +286,36 @@ def markdown(info: dict[str, Any], args: argparse.Namespace, results: dict[str, 
     return "\n".join(lines) + "\n"
 
 
+def markdown_from_parquet(info: dict[str, Any], args: argparse.Namespace, results: dict[str, Any]) -> str:
+    g = results["generate"]
+    lines = [
+        f"# Scale benchmark, fit from Parquet ({info['timestamp_utc']})",
+        "",
+        f"- command: `{info['command']}`",
+        f"- machine: {info['platform']}, {info['cpu_count']} CPUs (torch threads {info['torch_threads']}); "
+        f"torch {info['versions']['torch']}, pandas {info['versions']['pandas']}",
+        f"- table: {args.rows:,} rows x 20 mixed columns generated on disk block by block ({g['parquet_gb']:.2f} GB Parquet, "
+        f"row groups of {ROW_GROUP_ROWS:,}) in {g['seconds']:.1f} s, peak RSS {g['peak_rss_gb']:.2f} GB; batch {args.batch_size}",
+        "",
+        f"| model | fit s (1 epoch from the file) | rows/s | fit peak RSS GB | RSS < {RSS_TARGET_GB:g} GB |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results["models"].items():
+        lines.append(
+            f"| {name} | {r['fit_seconds']:.1f} | {args.rows / r['fit_seconds']:,.0f} | {r['fit_peak_rss_gb']:.2f} "
+            f"| {'yes' if r['fit_peak_rss_gb'] < RSS_TARGET_GB else 'no'} |"
+        )
+    for name, r in results["models"].items():
+        for p in r.get("parallel", []):
+            speedup = r["parallel"][0]["seconds"] / p["seconds"]
+            lines.append(
+                f"- {name}, `sample_to_parquet` of {args.rows:,} rows on {args.engine} with {p['workers']} worker(s): "
+                f"{p['seconds']:.1f} s, {p['rows_per_second']:,.0f} rows/s, speed-up {speedup:.2f}, "
+                f"worker peak RSS {p['worker_peak_rss_gb']:.2f} GB"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="table rows (default 1,000,000)")
@@ -246,6 +325,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--engine", choices=["dask", "ray", "local"], default=None, help="also sample with sample_to_parquet")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts for --engine (default 1 2)")
+    parser.add_argument(
+        "--from-parquet",
+        action="store_true",
+        help="generate the table on disk and fit from the file in chunks (flow, tvae) instead of in memory",
+    )
     common.add_path_arguments(parser)
     return parser.parse_args(argv)
 
@@ -254,8 +338,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = datetime.now(UTC)
     info = common.machine_base(started)
-    results = run(args)
-    report = markdown(info, args, results)
+    if args.from_parquet:
+        with tempfile.TemporaryDirectory() as folder:
+            results = run_from_parquet(args, Path(folder))
+        report = markdown_from_parquet(info, args, results)
+    else:
+        results = run(args)
+        report = markdown(info, args, results)
     print("\n" + report)
     out = args.output_dir / f"scale_{started.strftime('%Y%m%dT%H%M%SZ')}_{args.rows}"
     common.write_atomic(out.with_suffix(".json"), json.dumps({"machine": info, "results": results}, indent=2))

@@ -64,9 +64,7 @@ class PartitionTask:
 
 def write_partition(task: PartitionTask) -> dict[str, float]:
     """Draw the task's blocks and write them to ``part-<index>.parquet``; returns the rows written
-    and the worker process's peak resident memory so far (GB; Linux/macOS ``ru_maxrss``)."""
-    import resource
-
+    and the worker process's peak resident memory so far (GB, see :func:`peak_rss_gb`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -86,8 +84,21 @@ def write_partition(task: PartitionTask) -> dict[str, float]:
         for frame in frames:
             writer.write_table(pa.Table.from_pandas(frame, schema=writer.schema, preserve_index=False))
             rows += len(frame)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024**3 if sys.platform == "darwin" else 1024**2)
-    return {"rows": rows, "peak_rss_gb": peak}
+    return {"rows": rows, "peak_rss_gb": peak_rss_gb()}
+
+
+def peak_rss_gb() -> float:
+    """This process's peak resident memory in GB: Linux's ``VmHWM`` (this process's own; the
+    ``ru_maxrss`` of a worker spawned by fork and exec keeps its parent's peak), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024**3 if sys.platform == "darwin" else 1024**2)
 
 
 def _arrow_schema(model: Any) -> Any:

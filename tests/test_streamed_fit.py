@@ -111,6 +111,8 @@ def test_streamed_fit_refuses_what_it_cannot_do(parquet_file):
         FlowSynthesizer(epochs=1, dp=DPConfig(epsilon=1.0)).fit(parquet_file)
     with pytest.raises(ParameterError, match="read_parquet"):
         CTGANSynthesizer(epochs=1).fit(parquet_file)
+    with pytest.raises(ParameterError, match="read_parquet"):
+        get_synthesizer("auto").fit(parquet_file)
     with pytest.raises(Exception, match="y=None"):
         FlowSynthesizer(epochs=1).fit(parquet_file, y=np.zeros(6000))
 

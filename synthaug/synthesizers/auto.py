@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import IdentifierColumnWarning, ParameterError, RareCategoryWarning
 from ..identifiers import identifier_columns
+from ..parquet_source import is_parquet_path
 from ..rare_categories import merge_as_seen, merge_rare_categories
 from ..schema import TableSchema, infer_schema
 from ..training.callbacks import TimeLimit
@@ -96,6 +97,11 @@ class AutoSynthesizer(SynthesizerCore):
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> AutoSynthesizer:
         """Choose among the candidates on a split of the rows, then refit the winner on all of them."""
+        if is_parquet_path(X):
+            raise ParameterError(
+                "model='auto' selects on an in-memory split and cannot train from a Parquet path; load the table "
+                f"(fit(pandas.read_parquet({str(X)!r}))) or name a model that trains from the file in chunks (flow, tvae)"
+            )
         rng, dp = self._begin_fit()
         if dp is not None:
             name = PRIVATE_CHOICE if PRIVATE_CHOICE in self.candidates else self.candidates[0]
