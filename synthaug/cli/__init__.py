@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..exceptions import SynthaugError
 
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to start the same command in each process (--nproc)
     try:
         with _sigterm_unwinds():
             return int(args.func(args))

@@ -112,6 +112,14 @@ def _add_synthesize(sub: Subparsers) -> None:
     )
     syn.add_argument("--save-model", default=None, metavar="PATH", help="also save the fitted model here")
     syn.add_argument("--schema", default=None, metavar="JSON", help=SCHEMA_HELP)
+    syn.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train data-parallel in N processes started with torchrun (gloo on CPU, NCCL on GPUs; flow, tvae, "
+        "diffusion, autoregressive; not with --epsilon); --batch-size stays the global batch",
+    )
     _add_run_flags(syn, "replace existing output files (never the input)")
     _add_csv(syn)
     _add_privacy(syn)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import re
 import time
 from pathlib import Path
@@ -30,6 +33,8 @@ SCHEMA_NOTICE = (
 )
 #: models that train from a Parquet input in chunks (synthaug.synthesizers.streamed.StreamedFit)
 STREAMED_MODELS = ("flow", "tvae")
+#: models that train data-parallel across processes (NetworkTraining.data_parallel)
+DATA_PARALLEL_MODELS = ("flow", "tvae", "diffusion", "autoregressive")
 STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -51,8 +56,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_synthesize(args: argparse.Namespace) -> int:
-    """Fit a synthesizer on a table and write a synthetic copy (optionally only rows meeting conditions)."""
+def cmd_synthesize(args: argparse.Namespace, write: bool = True) -> int:
+    """Fit a synthesizer on a table and write a synthetic copy (optionally only rows meeting conditions);
+    ``write=False`` (the other processes of ``--nproc``) stops after the fit."""
     from ..io import read_table, table_format, write_table
 
     source, output = Path(args.input), Path(args.output)
@@ -69,6 +75,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         )
     name = check_model_name(args.model)
     reading, writing = csv_options(args)
+    if (args.nproc != 1 or _in_torchrun()) and not getattr(args, "in_process_group", False):
+        return _synthesize_in_processes(args, name)
     if table_format(source) == "parquet" and name in STREAMED_MODELS and args.epsilon is None:
         return _synthesize_streamed(args, source, output, name, conditions, {**declared}, writing)
     df = read_table(source, **reading)
@@ -93,6 +101,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model.fit(df)
     fit_seconds = time.perf_counter() - start
+    if not write:
+        return 0
     synthetic = model.sample(args.rows if args.rows is not None else len(df), conditions=conditions or None)
     write_table(synthetic, output, **writing)
     name = f"{model.selection_['chosen']} (chosen by auto)" if args.model == "auto" else args.model
@@ -101,6 +111,49 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     print_privacy(model.privacy_spent_)
     save_model(model, args.save_model)
     return 0
+
+
+def _synthesize_in_processes(args: argparse.Namespace, name: str) -> int:
+    """``synthesize --nproc N``: this command again in N processes started by torchrun, which
+    train data-parallel (:mod:`synthaug.training.data_parallel`); rank 0 writes the outputs."""
+    if args.nproc < 1:
+        raise CLIError(f"--nproc must be a positive integer, got {args.nproc}")
+    if args.epsilon is not None:
+        raise CLIError("--nproc cannot be combined with --epsilon: a DP fit trains in one process")
+    if name not in DATA_PARALLEL_MODELS:
+        raise CLIError(f"--nproc needs --model {' | '.join(DATA_PARALLEL_MODELS)} (got {name!r})")
+    if not _in_torchrun():
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}"]
+        return subprocess.run([*command, "-m", "synthaug", *_without_nproc(args.argv)], check=False).returncode
+    from ..training.data_parallel import process_group
+
+    with process_group() as (rank, _):
+        args.in_process_group = True  # this process runs the command as one of the group
+        if rank == 0:
+            return cmd_synthesize(args)
+        with contextlib.redirect_stdout(io.StringIO()):  # one process reports
+            return cmd_synthesize(args, write=False)
+
+
+def _in_torchrun() -> bool:
+    """Whether torchrun started this process (its environment names a world size); no torch import."""
+    return "WORLD_SIZE" in os.environ and "RANK" in os.environ
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """``argv`` less ``--nproc N`` / ``--nproc=N`` (torchrun reads it as its own --nproc-per-node)."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--nproc":
+            skip = True
+        elif not token.startswith("--nproc="):
+            out.append(token)
+    return out
 
 
 def _synthesize_streamed(

@@ -45,6 +45,7 @@ from ._common import (
 )
 from .encoding import MixedEncoder, row_hashes, subsample
 from .inputs import TableInputs
+from .neighbours import CONFIDENCE, median_interval, nearest, share_interval
 from .registry import SuiteRun, metric, registered, run_suite
 from .result import MetricResult
 from .utility import category_labels
@@ -57,9 +58,16 @@ _LEAKAGE_METRIC: dict[str, Any] = {"section": "privacy", "inputs": TableInputs, 
 
 
 def _nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
-    """Distances from each query to its ``k`` nearest reference rows, shape (n_queries, k)."""
-    nn = NearestNeighbors(n_neighbors=min(k, len(reference)), algorithm="brute", metric="euclidean").fit(reference)
-    return nn.kneighbors(queries, return_distance=True)[0]
+    """Distances from each query to its ``k`` nearest reference rows, shape (n_queries, k), exact."""
+    return nearest(reference, queries, k)
+
+
+def _subsample_details(n_queries: int, interval: list[float]) -> dict[str, Any]:
+    """How a figure over ``n_queries`` subsampled rows was found, with its 95% interval."""
+    return {
+        "confidence_interval": interval,
+        "confidence_note": f"{CONFIDENCE:.0%} interval over the {n_queries:,} rows queried (the training rows searched in full)",
+    }
 
 
 class _Leakage:
@@ -134,6 +142,7 @@ def distance_to_closest_record(inputs: TableInputs, *, max_rows: int | None = DE
     ctx = _leakage(inputs, "distance_to_closest_record")
     syn = ctx.to_train("synthetic", max_rows)[:, 0]
     details: dict[str, Any] = {"synthetic_to_train": quantiles(syn), "distance": "HEOM, see synthaug.evaluation.encoding"}
+    details.update(_subsample_details(syn.size, median_interval(syn)))
     if ctx.has_holdout:
         hold = ctx.to_train("holdout", max_rows)[:, 0]
         details["holdout_to_train"] = quantiles(hold)
@@ -162,6 +171,7 @@ def exact_copy_rate(inputs: TableInputs, *, max_rows: int | None = DEFAULT_MAX_R
     ctx = _leakage(inputs, "exact_copy_rate")
     is_copy = ctx.to_train("synthetic", max_rows)[:, 0] == 0.0
     details: dict[str, Any] = {"n_copies": int(is_copy.sum()), "n_synthetic": int(is_copy.size)}
+    details.update(_subsample_details(is_copy.size, share_interval(int(is_copy.sum()), is_copy.size)))
     reference = float(np.mean(ctx.to_train("holdout", max_rows)[:, 0] == 0.0)) if ctx.has_holdout else None
     set_reference(details, reference, "share of holdout rows that equal a training row (duplicates in the real data)")
     return MetricResult("exact_copy_rate", float(is_copy.mean()), "lower", details)
@@ -189,7 +199,7 @@ def nearest_neighbour_distance_ratio(inputs: TableInputs, *, max_rows: int | Non
     if len(ctx.train) < 2:
         raise MetricNotApplicable("nearest_neighbour_distance_ratio needs at least two training rows")
     syn = _ratio(ctx.to_train("synthetic", max_rows))
-    details: dict[str, Any] = {"synthetic": quantiles(syn)}
+    details: dict[str, Any] = {"synthetic": quantiles(syn), **_subsample_details(syn.size, median_interval(syn))}
     if ctx.has_holdout:
         hold = _ratio(ctx.to_train("holdout", max_rows))
         details["holdout"] = quantiles(hold)
@@ -233,6 +243,7 @@ def closer_to_train_share(inputs: TableInputs, *, max_rows: int | None = DEFAULT
         "n_ties": ties,
         "binomial_p_value": p_value,
         "test": "one-sided binomial test of share > 0.5 over the rows without a tie",
+        **_subsample_details(decided, share_interval(closer, decided)),
     }
     return MetricResult("closer_to_train_share", float(share), "lower", details)
 

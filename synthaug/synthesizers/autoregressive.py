@@ -84,6 +84,7 @@ class AutoregressiveSynthesizer(QuantileTokens, NetworkTraining, BaseSynthesizer
     """
 
     model_name = "autoregressive"
+    data_parallel = True
     network_attributes = ("token_net_",)
     transformer_class = DequantizedTransformer
     multi_column_conditions = True

@@ -31,6 +31,15 @@ from ..exceptions import ParameterError
 from ..privacy.config import DPConfig, check_dp
 from ..privacy.ledger import NO_GUARANTEE
 from ..training.callbacks import validation_fraction
+from ..training.data_parallel import (
+    AllReducedStep,
+    check_data_parallel,
+    local_batch_size,
+    shard,
+    shared_random_state,
+    synchronise_start,
+    world,
+)
 from ..training.optim import make_adam
 from ..training.runner import (
     Batches,
@@ -216,9 +225,20 @@ class NetworkTraining(SynthesizerCore):
     callbacks, and training through the one runner (plain or DP-SGD). A model without networks
     (the marginal model) stands on :class:`SynthesizerCore` alone and takes none of them."""
 
+    #: whether the model trains data-parallel inside a torch.distributed process group
+    #: (:mod:`synthaug.training.data_parallel`; the models trained through ``_train_likelihood``)
+    data_parallel: ClassVar[bool] = False
+
     epochs: int = param(300, POSITIVE_INT)
     batch_size: int = param(500, POSITIVE_INT)
     callbacks: Sequence[Any] | None = param(None, None, list, tuple)
+
+    def _begin_fit(self) -> tuple[np.random.RandomState, Any]:
+        rng, dp = super()._begin_fit()
+        check_data_parallel(
+            type(self).__name__, supported=self.data_parallel, private=dp is not None, callbacks=self.callbacks or ()
+        )
+        return shared_random_state(rng), dp  # the same stream on every process of a group
 
     # ------------------------------------------------------------------ training
     def _runner(
@@ -295,12 +315,17 @@ class NetworkTraining(SynthesizerCore):
             step = likelihood_step(losses, trainer, log_loss_as, after_step)
             return self._runner(step, trainer, modules, desc=desc, private=trainer), trainer
         optimizer = make_adam([p for m in modules for p in m.parameters()], **adam)
-        step = likelihood_step(losses, PlainStep(optimizer, max_grad_norm), log_loss_as, after_step)
-        validate = None
+        validate, stepper = None, PlainStep(optimizer, max_grad_norm)
         if batches is None:
             train_rows, held_out = self._held_out_rows(n_rows, generator)
             validate = None if held_out is None else (lambda: {"loss": losses(held_out)["loss"]})
-            batches = ShuffledBatches(train_rows, self.batch_size, generator)
+            batch_size = self.batch_size
+            if world()[1] > 1:  # this process's shard, its part of each global batch, averaged gradients
+                train_rows, batch_size = shard(train_rows), local_batch_size(self.batch_size)
+                synchronise_start(modules, generator)
+                stepper = AllReducedStep(optimizer, max_grad_norm)
+            batches = ShuffledBatches(train_rows, batch_size, generator)
+        step = likelihood_step(losses, stepper, log_loss_as, after_step)
         return self._runner(step, batches, modules, desc=desc, validate=validate), None
 
     @staticmethod

@@ -77,6 +77,7 @@ class DiffusionSynthesizer(NetworkTraining, BaseSynthesizer):
     """
 
     model_name = "diffusion"
+    data_parallel = True
     network_attributes = ("denoiser_net_",)
     transformer_class = DequantizedTransformer
     multi_column_conditions = True  # inpainting: any set of categorical tokens can stay unmasked

@@ -64,6 +64,7 @@ class FlowSynthesizer(StreamedFit, NetworkPersistence, NetworkTraining, BaseSynt
     """
 
     model_name = "flow"
+    data_parallel = True
     network_attributes = ("flow_net_",)
     transformer_class = DequantizedTransformer
 

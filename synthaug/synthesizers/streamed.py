@@ -38,6 +38,7 @@ from ..parquet_source import ParquetSource
 from ..rare_categories import RARE_CATEGORY, merge_rare_categories
 from ..schema import TableSchema
 from ..training.callbacks import validation_fraction
+from ..training.data_parallel import world
 from ..training.streaming import RowStore, StreamedBatches
 from .core import draw_seed
 
@@ -121,6 +122,8 @@ class StreamedFit:
                 "each step independently), which a sequential scan cannot give; load the table into memory "
                 "(fit(pandas.read_parquet(path))) for a private fit"
             )
+        if world()[1] > 1:
+            raise ParameterError("fitting from a Parquet path runs in one process; drop --nproc / torchrun for it")
         if y is not None:
             raise DataValidationError("fit from a Parquet path reads the whole table from the file; pass y=None")
         if validation_fraction(self.callbacks) > 0:

@@ -87,6 +87,7 @@ class TVAESynthesizer(StreamedFit, ConditionalDecoding, NetworkTraining, BaseSyn
     """
 
     model_name = "tvae"
+    data_parallel = True
     network_attributes = ("encoder_net_", "decoder_net_")
 
     embedding_dim: int = param(128, POSITIVE_INT)
