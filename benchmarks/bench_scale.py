@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -95,14 +94,10 @@ def _reset_peak() -> bool:
 
 
 def _peak_gb() -> float:
-    """Peak RSS since the last reset (VmHWM), or the process lifetime's (ru_maxrss)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    """Peak RSS since the last reset (Linux's VmHWM; elsewhere the process lifetime's ru_maxrss)."""
+    from synthaug.distributed import peak_rss_gb
+
+    return peak_rss_gb()
 
 
 def measured(fn: Any) -> tuple[Any, float, float]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -82,13 +83,16 @@ class StreamedFit:
     given or, with ``chunks``, epoch after epoch from the file).
     """
 
-    def _row_arrays(self, data: np.ndarray) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _row_arrays(self, data: np.ndarray) -> dict[str, np.ndarray]:
+        """The encoded rows ``data`` as the named arrays the model's losses read from its RowStore."""
 
+    @abstractmethod
     def _fit_rows(
         self, rows: dict[str, np.ndarray], rng: np.random.RandomState, private: Any = None, chunks: RowChunks | None = None
-    ) -> dict[str, Any] | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    ) -> dict[str, Any] | None:
+        """Build the networks and train them on ``rows`` (or, with ``chunks``, on every epoch's
+        chunks of the file); returns the privacy ledger of a DP fit, else None."""
 
     def _fit_encoded(self, data: np.ndarray, rng: np.random.RandomState, private: Any = None) -> dict[str, Any] | None:
         self._layout()
