@@ -141,3 +141,17 @@ def test_parquet_fit_and_callbacks_are_refused_across_processes(monkeypatch, tmp
         FlowSynthesizer(epochs=1).fit(path)
     with pytest.raises(ParameterError, match="callbacks"):
         FlowSynthesizer(epochs=1, callbacks=[TimeLimit(10)]).fit(pd.DataFrame({"a": np.arange(100.0)}))
+
+
+def test_each_epoch_splits_one_shared_order_of_the_rows_among_the_processes(monkeypatch):
+    import synthaug.training.data_parallel as data_parallel
+
+    epochs = {}
+    for rank in (0, 1):
+        monkeypatch.setattr(data_parallel, "world", lambda r=rank: (r, 2))
+        shared = torch.Generator().manual_seed(7)
+        batches = data_parallel.ShardedBatches(torch.arange(11), 2, shared)
+        epochs[rank] = [torch.cat(list(batches.epoch_batches())) for _ in range(3)]
+    for mine, theirs in zip(epochs[0], epochs[1], strict=True):
+        assert len(mine) == len(theirs) == 5 and not set(mine.tolist()) & set(theirs.tolist())
+    assert not torch.equal(epochs[0][0], epochs[0][1])  # a fresh split every epoch

@@ -33,9 +33,9 @@ from ..privacy.ledger import NO_GUARANTEE
 from ..training.callbacks import validation_fraction
 from ..training.data_parallel import (
     AllReducedStep,
+    ShardedBatches,
     check_data_parallel,
     local_batch_size,
-    shard,
     shared_random_state,
     synchronise_start,
     world,
@@ -319,12 +319,11 @@ class NetworkTraining(SynthesizerCore):
         if batches is None:
             train_rows, held_out = self._held_out_rows(n_rows, generator)
             validate = None if held_out is None else (lambda: {"loss": losses(held_out)["loss"]})
-            batch_size = self.batch_size
-            if world()[1] > 1:  # this process's shard, its part of each global batch, averaged gradients
-                train_rows, batch_size = shard(train_rows), local_batch_size(self.batch_size)
-                synchronise_start(modules, generator)
+            batches = ShuffledBatches(train_rows, self.batch_size, generator)
+            if world()[1] > 1:  # this process's share of each epoch, its part of each global batch, averaged gradients
+                shared = synchronise_start(modules, generator)
+                batches = ShardedBatches(train_rows, local_batch_size(self.batch_size), shared)
                 stepper = AllReducedStep(optimizer, max_grad_norm)
-            batches = ShuffledBatches(train_rows, batch_size, generator)
         step = likelihood_step(losses, stepper, log_loss_as, after_step)
         return self._runner(step, batches, modules, desc=desc, validate=validate), None
 

@@ -4,9 +4,10 @@ Started by ``torchrun`` (or ``synthaug synthesize --nproc N``, which calls it), 
 the same fit inside :func:`process_group`. The likelihood models then train data-parallel:
 
 * every process fits the same transformer and builds the same networks from rank 0's seed
-  (broadcast, so ``random_state=None`` works too; rank 0's parameters are broadcast to make sure)
-  and holds an equal shard of the training rows (``rows[rank::world]``, cut to ``n // world``
-  rows so every process takes the same number of steps; at most ``world - 1`` rows are left out);
+  (broadcast, so ``random_state=None`` works too; rank 0's parameters are broadcast to make sure);
+  each epoch the rows are put in one order shared by the processes and each takes an equal share
+  of it (``order[rank::world]``, cut to ``n // world`` rows so every process takes the same number
+  of steps; at most ``world - 1`` rows sit out an epoch);
 * ``batch_size`` stays the global batch: each process takes ``ceil(batch_size / world)`` rows
   per step, and the gradients of the batch means are averaged over the processes with one
   ``all_reduce`` before clipping and the optimiser step, so every process applies the same update
@@ -110,8 +111,9 @@ def local_batch_size(batch_size: int) -> int:
     return -(-batch_size // world()[1])
 
 
-def synchronise_start(modules: Sequence[nn.Module], generator: torch.Generator) -> None:
-    """Rank 0's parameters on every process, and a different random stream on each."""
+def synchronise_start(modules: Sequence[nn.Module], generator: torch.Generator) -> torch.Generator:
+    """Rank 0's parameters on every process and a different random stream on each (``generator``
+    reseeded in place); returns a generator equal on every process, for the shared row order."""
     import torch.distributed as dist
 
     rank, _ = world()
@@ -119,7 +121,26 @@ def synchronise_start(modules: Sequence[nn.Module], generator: torch.Generator) 
         for tensor in list(module.parameters()) + list(module.buffers()):
             dist.broadcast(tensor.data, src=0)
     base = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))  # equal on every process
-    generator.manual_seed(base + rank)
+    shared = torch.Generator(device=generator.device)
+    shared.manual_seed(base)
+    generator.manual_seed(base + 1 + rank)
+    return shared
+
+
+class ShardedBatches:
+    """Each epoch one order of all ``rows`` drawn from a ``shared`` generator (equal on every
+    process), of which this process takes ``order[rank::world]`` cut to ``n // world`` rows, in
+    batches of ``batch_size``: a fresh split of the rows among the processes every epoch, as
+    PyTorch's ``DistributedSampler`` with ``set_epoch`` gives."""
+
+    def __init__(self, rows: torch.Tensor, batch_size: int, shared: torch.Generator) -> None:
+        self.rows, self.batch_size, self.shared = rows, batch_size, shared
+
+    def epoch_batches(self) -> Iterator[torch.Tensor]:
+        order = self.rows[torch.randperm(self.rows.shape[0], generator=self.shared, device=self.rows.device)]
+        mine = shard(order)
+        for start in range(0, mine.shape[0], self.batch_size):
+            yield mine[start : start + self.batch_size]
 
 
 class AllReducedStep(PlainStep):
@@ -151,6 +172,7 @@ __all__ = [
     "launched_by_torchrun",
     "local_batch_size",
     "process_group",
+    "ShardedBatches",
     "shard",
     "shared_random_state",
     "synchronise_start",
