@@ -136,3 +136,11 @@ def test_cli_synthesize_streams_a_parquet_dataset_folder(tmp_path, capsys):
     assert code == 0 and "2400 rows x 4 columns, read in chunks" in capsys.readouterr().out
     result = pd.read_parquet(out)
     assert len(result) == 2400 and list(result.columns) == ["a", "b", "c", "d"]
+
+
+def test_cli_streamed_synthesize_checks_conditions_before_training(tmp_path, parquet_file, capsys):
+    out = tmp_path / "o.parquet"
+    base = ["synthesize", str(parquet_file), "-o", str(out), "--model", "flow", "--epochs", "1", "--quiet"]
+    assert main([*base, "--condition", "nope=1"]) == 2 and "unknown column" in capsys.readouterr().err
+    assert main([*base, "--condition", "b=x", "--condition", "c=1"]) == 2  # the flow takes one conditioned column
+    assert not out.exists()

@@ -171,9 +171,12 @@ def _synthesize_streamed(
     from ..parquet_source import ParquetSource
 
     probe = ParquetSource(source)
-    unknown = [c for c in conditions if c not in probe.columns]
-    if unknown:
-        raise ConditionError(f"condition on unknown column {unknown[0]!r}; columns are {probe.columns}")
+    from ..synthesizers.condition_support import check_conditions, problem_of
+
+    # before training: columns, what the model can condition on, range syntax (kinds from the first chunk's
+    # dtypes; category values are checked by sample(), as they may first appear further into the file)
+    first = next(probe.epoch_chunks(None))
+    check_conditions(first, conditions, problem_of(name), schema=declared.get("schema"), private=True)
     from ..synthesizers.registry import get_synthesizer
 
     params = {"random_state": args.seed, "verbose": not args.quiet, **declared}
